@@ -27,6 +27,7 @@ int gth_buf_grow(struct gth_buf *b, size_t extra)
 		return -1;
 	b->ptr = p;
 	b->cap = cap;
+	b->ptr[b->len] = '\0';
 	return 0;
 }
 

@@ -9,8 +9,8 @@
 #include "gth/util.h"
 #include "gth/yaml.h"
 
-/* Nodes made by aliases count too; past this a document is refused (alias bombs). */
-#define MAX_NODES 1000000
+/* Nodes copied for aliases and merges; past this a document is refused (alias bombs). */
+#define MAX_ALIAS_NODES 100000
 #define MAX_DEPTH 256
 
 struct anchor {
@@ -61,7 +61,7 @@ static struct gth_node *node_copy(struct parser *ps, const struct gth_node *src,
 	struct gth_node *n;
 	size_t i;
 
-	if (++ps->nodes > MAX_NODES)
+	if (++ps->nodes > MAX_ALIAS_NODES)
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
@@ -216,6 +216,7 @@ static int parse_collection(struct parser *ps, struct gth_node *n, int depth)
 {
 	yaml_event_t ev;
 	long index = 0;
+	size_t first_orphan = ps->norphans, merges = 0;
 
 	for (;;) {
 		struct gth_node *child = NULL, *keynode = NULL;
@@ -224,7 +225,20 @@ static int parse_collection(struct parser *ps, struct gth_node *n, int depth)
 		if (next_event(ps, &ev) < 0)
 			return -1;
 		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			size_t i;
+
 			yaml_event_delete(&ev);
+			/* Merged keys never override the map's own keys. */
+			for (i = first_orphan; merges && i < ps->norphans; i++) {
+				if (ps->orphans[i]->tag && !strcmp(ps->orphans[i]->tag, "<<") &&
+				    ps->orphans[i] != n) {
+					free(ps->orphans[i]->tag);
+					ps->orphans[i]->tag = NULL;
+					if (merge_into(ps, n, ps->orphans[i]) < 0)
+						return -1;
+					merges--;
+				}
+			}
 			return 0;
 		}
 		if (n->kind == GTH_NODE_SEQ) {
@@ -274,16 +288,16 @@ static int parse_collection(struct parser *ps, struct gth_node *n, int depth)
 		}
 		free(cp);
 		if (!keynode->quoted && !strcmp(keynode->value, "<<")) {
-			int r = merge_into(ps, n, child);
-
 			node_free(keynode);
-			/* child may be anchored: keep it until the document ends. */
-			if (keep_orphan(ps, child) < 0) {
+			/* Merged when the map ends; child may be anchored, so it lives until
+			 * the document ends. The "<<" tag marks it as pending. */
+			free(child->tag);
+			child->tag = strdup("<<");
+			if (!child->tag || keep_orphan(ps, child) < 0) {
 				node_free(child);
 				return gth_error_set(ps->err, GTH_EXIT_SOFTWARE, "out of memory");
 			}
-			if (r < 0)
-				return -1;
+			merges++;
 			continue;
 		}
 		{
@@ -343,10 +357,6 @@ static int parse_node(struct parser *ps, yaml_event_t *ev, const char *path, int
 			goto done;
 		}
 		r = 0;
-		goto done;
-	}
-	if (++ps->nodes > MAX_NODES) {
-		gth_error_set(ps->err, GTH_EXIT_DATAERR, "%s: too many nodes", ps->file);
 		goto done;
 	}
 	n = calloc(1, sizeof(*n));

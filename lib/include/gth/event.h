@@ -12,6 +12,7 @@
 #define GTH_EVENT_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "error.h"
 
