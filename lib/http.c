@@ -159,6 +159,27 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ctx)
 	return got;
 }
 
+/* curl rewinds the body when it must send it again on another connection (a
+ * reused connection the server had closed): without this, "necessary data
+ * rewind wasn't possible". */
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+	struct attempt *a = ctx;
+
+	if (origin != SEEK_SET || offset < 0)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (a->req->body_read) {
+		if (offset != 0 || !a->req->body_rewind || a->req->body_rewind(a->req->body_ctx) < 0)
+			return CURL_SEEKFUNC_CANTSEEK;
+	} else if ((size_t)offset > a->req->body_len) {
+		return CURL_SEEKFUNC_FAIL;
+	} else {
+		a->body_off = (size_t)offset;
+	}
+	a->sent = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* scheme://host:port of a URL, lower-cased, into out (size n). */
 static int origin_of(const char *url, char *out, size_t n)
 {
@@ -442,6 +463,8 @@ int gth_http_do(struct gth_http_response *resp, struct gth_http_client *c,
 			curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 			curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
 			curl_easy_setopt(curl, CURLOPT_READDATA, &a);
+			curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+			curl_easy_setopt(curl, CURLOPT_SEEKDATA, &a);
 			curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
 					 (curl_off_t)(req->body_read ? req->body_size
 								     : (int64_t)req->body_len));
