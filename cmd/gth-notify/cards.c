@@ -180,6 +180,13 @@ static int discord_field(cJSON *fields, const char *name, const char *value, siz
 		cJSON_Delete(f);
 		return -1;
 	}
+	/* past the 6000-character total Discord refuses the whole message */
+	if (*total + notify_utf8_len(n) + notify_utf8_len(v) > DISCORD_EMBED_TOTAL_MAX) {
+		free(n);
+		free(v);
+		cJSON_Delete(f);
+		return 0;
+	}
 	*total += notify_utf8_len(n) + notify_utf8_len(v);
 	cJSON_AddStringToObject(f, "name", n);
 	cJSON_AddStringToObject(f, "value", v);

@@ -146,6 +146,7 @@ static int resolve(struct notify_opts *no, struct cli *o, enum verb verb,
 	no->in.title = o->title;
 	no->in.text = o->text;
 	no->in.environment = o->environment;
+	no->in.verb_says = verb == VERB_GITHUB && (o->state || o->deployment_id);
 	no->template_file = o->template_file;
 	no->dry_run = o->dry_run;
 	no->channel = o->channel;

@@ -298,7 +298,8 @@ int notify_msg_build(struct notify_msg *msg, const struct notify_input *in, stru
 	for (i = 0; i < in->nfields; i++)
 		if (add_field(msg, in->fields[i], err) < 0)
 			goto done;
-	if (in->nfrom == 0 && !in->status && !in->title && !in->text && in->nfields == 0) {
+	if (in->nfrom == 0 && !in->status && !in->title && !in->text && in->nfields == 0 &&
+	    !in->verb_says) {
 		gth_error_set(err, GTH_EXIT_USAGE,
 			      "nothing to say: give --from EVENT, --status, --title, --text or --field");
 		goto done;

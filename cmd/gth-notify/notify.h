@@ -64,6 +64,7 @@ struct notify_input {
 	const char *environment;
 	const char *const *fields; /* "K=V" */
 	size_t nfields;
+	int verb_says;             /* the verb has something to say without the above */
 };
 
 /* Read the events and apply the flags. Usage errors (a bad --status or --field,
