@@ -120,12 +120,32 @@ static int line_of(const char *data, size_t len, const char *needle)
 	return line;
 }
 
+/* Find needle at or after *pos, advancing *pos and *line past it; the line of
+ * the match, or 0 (pos unchanged) when it does not occur. Keys of a JSON object
+ * come in file order, so a forward scan finds each in one pass. */
+static int line_from(const char *data, size_t len, size_t *pos, int *line, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	for (size_t i = *pos; i + nl <= len; i++) {
+		if (data[i] == needle[0] && memcmp(data + i, needle, nl) == 0) {
+			for (size_t k = *pos; k < i; k++)
+				if (data[k] == '\n')
+					(*line)++;
+			*pos = i;
+			return *line;
+		}
+	}
+	return 0;
+}
+
 /* ---- npm ------------------------------------------------------------------- */
 
 struct npm_entry {
 	const char *loc;       /* "node_modules/a/node_modules/b" */
 	const cJSON *obj;
 	int parent;            /* BFS parent, -1 for a root dependency, -2 unreached */
+	int line;
 };
 
 static int npm_loc_cmp(const void *a, const void *b)
@@ -257,8 +277,8 @@ static int npm_v2(struct lock_pkgs *out, const char *file, const char *data, siz
 	struct npm_entry *v;
 	struct gth_buf tmp = GTH_BUF_INIT, needle = GTH_BUF_INIT;
 	const cJSON *it, *root = NULL;
-	size_t n = 0, qn = 0, qi = 0;
-	int *queue, rc = -1;
+	size_t n = 0, qn = 0, qi = 0, pos = 0;
+	int *queue, rc = -1, cur_line = 1;
 
 	v = calloc((size_t)cJSON_GetArraySize(packages) + 1, sizeof(*v));
 	queue = calloc((size_t)cJSON_GetArraySize(packages) + 1, sizeof(*queue));
@@ -278,6 +298,9 @@ static int npm_v2(struct lock_pkgs *out, const char *file, const char *data, siz
 		v[n].loc = it->string;
 		v[n].obj = it;
 		v[n].parent = -2;
+		gth_buf_clear(&needle);
+		gth_buf_printf(&needle, "\"%s\":", it->string);
+		v[n].line = line_from(data, len, &pos, &cur_line, gth_buf_cstr(&needle));
 		n++;
 	}
 	qsort(v, n, sizeof(*v), npm_loc_cmp);
@@ -300,7 +323,7 @@ static int npm_v2(struct lock_pkgs *out, const char *file, const char *data, siz
 		const cJSON *obj = v[i].obj;
 		const char *name = gth_json_str(obj, "name"), *version = gth_json_str(obj, "version");
 		char *path;
-		int line, r;
+		int r;
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "link")) || version == NULL)
 			continue;
 		if (strstr(v[i].loc, "node_modules/") == NULL)
@@ -310,10 +333,7 @@ static int npm_v2(struct lock_pkgs *out, const char *file, const char *data, siz
 		if (name == NULL || *name == '\0')
 			continue;
 		path = v[i].parent != -2 ? npm_path(v, (int)i) : npm_loc_path(v[i].loc);
-		gth_buf_clear(&needle);
-		gth_buf_printf(&needle, "\"%s\":", v[i].loc);
-		line = line_of(data, len, gth_buf_cstr(&needle));
-		r = lock_pkgs_add(out, "npm", name, version, path ? path : name, line,
+		r = lock_pkgs_add(out, "npm", name, version, path ? path : name, v[i].line,
 				  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "dev")));
 		free(path);
 		if (r < 0) {
