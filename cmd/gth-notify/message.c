@@ -83,6 +83,8 @@ char *notify_truncate(const char *s, size_t max)
 		s = "";
 	if (notify_utf8_len(s) <= max)
 		return strdup(s);
+	if (max == 0)
+		return strdup("");
 	/* keep max-1 characters, then the ellipsis */
 	for (p = s; *p; p++) {
 		if (((unsigned char)*p & 0xc0) != 0x80) {
@@ -91,13 +93,10 @@ char *notify_truncate(const char *s, size_t max)
 			n++;
 		}
 	}
-	if (max > 0 && (gth_buf_put(&b, s, (size_t)(p - s)) < 0 ||
-			gth_buf_puts(&b, "\xe2\x80\xa6") < 0)) {
+	if (gth_buf_put(&b, s, (size_t)(p - s)) < 0 || gth_buf_puts(&b, "\xe2\x80\xa6") < 0) {
 		gth_buf_release(&b);
 		return NULL;
 	}
-	if (max == 0 && gth_buf_puts(&b, "") < 0)
-		return NULL;
 	return gth_buf_detach(&b);
 }
 
