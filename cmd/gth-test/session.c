@@ -74,15 +74,15 @@ static int env_duration(const char *name, int64_t *out, struct gth_error *err)
 }
 
 /* Paths given on the command line are relative to where gth-test started, even
- * with -C. */
-static char *absolute(const char *path)
+ * with -C (then they are made absolute before it changes folder). */
+static char *absolute(const char *path, int needed)
 {
 	char cwd[PATH_MAX];
 	struct gth_buf b = GTH_BUF_INIT;
 
 	if (!path)
 		return NULL;
-	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+	if (!needed || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
 		return strdup(path);
 	gth_path_join(&b, cwd, path);
 	return gth_buf_detach(&b);
@@ -125,7 +125,8 @@ int session_run(struct test_opts *o, struct gth_event *ev)
 	struct run_config rc = { 0 };
 	struct sigaction old_int, old_term;
 	struct gth_buf line = GTH_BUF_INIT;
-	char *config = absolute(o->common.config), *junit_out = absolute(o->junit_out);
+	char *config = absolute(o->common.config, o->chdir != NULL);
+	char *junit_out = absolute(o->junit_out, o->chdir != NULL);
 	const struct gth_node *app;
 	int status = GTH_EXIT_SOFTWARE, caught = 0;
 	size_t i, nfailed = 0;
