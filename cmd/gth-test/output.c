@@ -265,7 +265,7 @@ int event_list(cJSON *data, const struct gate_list *l)
 
 void print_list(FILE *out, const struct gate_list *l)
 {
-	size_t i, w = 4, rl = l->root ? strlen(l->root) : 0;
+	size_t i, w = 1, rl = l->root ? strlen(l->root) : 0;
 
 	for (i = 0; i < l->n; i++)
 		if (strlen(l->v[i].name) > w)

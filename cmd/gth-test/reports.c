@@ -93,6 +93,8 @@ static const char *display_name(const char *path, const char *root)
 {
 	size_t rl = strlen(root);
 
+	if (!strcmp(path, root))
+		return ".";
 	if (!strncmp(path, root, rl) && path[rl] == '/')
 		return path + rl + 1;
 	return path;

@@ -108,10 +108,11 @@ static int load_gates(struct gate_list *l, struct test_opts *o, const char *conf
 			return -1;
 		if (l->n == 0)
 			return gth_error_set(err, GTH_EXIT_NOINPUT,
-					     "no gates: %s has no test.gates and %s has no package.json "
+					     "no gates: %s%s has no test.gates, and %s has no package.json "
 					     "test or lint script, Makefile check or test target, "
 					     "CMakeLists.txt, go.mod, Cargo.toml or pytest configuration",
-					     cfg->path ? cfg->path : "no gth.yaml was found, and", cwd);
+					     cfg->path ? "" : "no gth.yaml was found or ",
+					     cfg->path ? cfg->path : "it", cwd);
 	}
 	return gates_select(l, o->gates.v, o->gates.n, err);
 }
