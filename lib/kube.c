@@ -49,6 +49,8 @@ struct gth_kube {
 	struct kube_exec *exec;
 	unsigned long exec_runs;
 	struct gth_http_client http;
+	struct gth_http_client side;   /* requests made while a watch streams on http */
+	int streaming;
 	int http_ready;
 };
 
@@ -449,6 +451,7 @@ static int setup_http(struct gth_kube *k, struct gth_error *err)
 	k->http.client_cert_file = k->cert_file;
 	k->http.client_key_file = k->key_file;
 	k->http.insecure_skip_verify = k->insecure_skip_verify;
+	k->side = k->http;
 	k->http_ready = 1;
 	return 0;
 }
@@ -538,8 +541,10 @@ void gth_kube_free(struct gth_kube *k)
 {
 	if (!k)
 		return;
-	if (k->http_ready)
+	if (k->http_ready) {
 		gth_http_client_release(&k->http);
+		gth_http_client_release(&k->side);
+	}
 	free(k->server);
 	free(k->context);
 	free(k->ns);
@@ -573,7 +578,7 @@ const char *gth_kube_context(const struct gth_kube *k)
 
 unsigned long gth_kube_requests(const struct gth_kube *k)
 {
-	return k->http.requests;
+	return k->http.requests + k->side.requests;
 }
 
 unsigned long gth_kube_exec_runs(const struct gth_kube *k)
@@ -654,6 +659,8 @@ static int exec_fetch(struct gth_kube *k, struct gth_error *err)
 	e->have = 1;
 	k->http.client_cert_pem = e->cert_pem ? e->cert_pem : k->cert_pem;
 	k->http.client_key_pem = e->key_pem ? e->key_pem : k->key_pem;
+	k->side.client_cert_pem = k->http.client_cert_pem;
+	k->side.client_key_pem = k->http.client_key_pem;
 	rc = 0;
 done:
 	cJSON_Delete(doc);
@@ -805,7 +812,8 @@ static int kube_do(struct gth_http_response *resp, struct gth_kube *k, const str
 			req.budget_ms = r->timeout_ms + 5000;
 		}
 		gth_http_response_release(resp);
-		if (gth_http_do(resp, &k->http, &req, err) < 0)
+		if (gth_http_do(resp, r->sink ? &k->http : (k->streaming ? &k->side : &k->http), &req,
+				err) < 0)
 			goto done;
 		if (resp->status != 401 || !k->exec)
 			break;
@@ -1088,7 +1096,9 @@ int gth_kube_watch(struct gth_kube *k, struct gth_kube_watch *w, struct gth_erro
 		s.stopped = s.failed = s.gone = s.error_event = 0;
 		gth_buf_clear(&s.line);
 		w->watches++;
+		k->streaming = 1;
 		r = kube_do(&resp, k, &req, err);
+		k->streaming = 0;
 		if (s.stopped) {
 			gth_error_clear(err);
 			gth_http_response_release(&resp);

@@ -53,7 +53,10 @@ Script steps (run in order):
       merge into the object as a controller would (status included)
   {"wait": {"resource":..., "namespace":..., "name":..., "path": "spec.paused",
             "equals": VALUE | "absent": true, "timeout": SEC}}
-  {"wait_request": {"method": "PATCH", "path_re": REGEX, "timeout": SEC}}
+  {"wait_request": {"method": "PATCH", "path_re": REGEX, "watch": BOOL, "new": BOOL,
+                    "timeout": SEC}}
+      until such a request has been received (since the server started, or since
+      this step with "new"); "watch" tells watch requests from lists
   {"expire_watches": true}   every open watch gets ERROR 410 and history is dropped
   {"application": {"namespace": NS, "name": N, "revision": SHA,
                    "wait_refresh": false, "delay": SEC}}
@@ -69,7 +72,8 @@ Script steps (run in order):
       (default true) starts a new revision with a new pod template hash; setWeight
       sets status.canary weights; pause {} adds a CanaryPauseStep pause condition
       and controllerPause and waits for it to be cleared (a promote), pause with a
-      duration waits it out; analysis marks an AnalysisRun Running then Successful;
+      duration waits it out; analysis creates an AnalysisRun (Running, then
+      Successful with one measurement [0.999]);
       status.promoteFull jumps to the end; at abort_at the rollout aborts
       (Degraded, RolloutAborted condition); at the end stableRS = currentPodHash
       and the phase is Healthy.
@@ -305,7 +309,7 @@ class Handler(BaseHTTPRequestHandler):
                 "auth": auth.split(" ")[0].lower() if auth else None,
                 "watch": watch, "status": status, "t": time.time()})
         with LOCK:
-            REQUESTS.append((self.command, u.path))
+            REQUESTS.append((self.command, u.path, watch))
             LOCK.notify_all()
 
     def _send(self, code, obj):
@@ -645,11 +649,11 @@ def step_wait(w):
 
 
 def step_wait_request(w):
-    start = len(REQUESTS)
+    start = len(REQUESTS) if w.get("new") else 0
 
     def pred():
         return any(m == w.get("method", m) and re.search(w.get("path_re", ""), p)
-                   for (m, p) in REQUESTS[start:])
+                   and wa == w.get("watch", wa) for (m, p, wa) in REQUESTS[start:])
     wait_until(pred, w.get("timeout", 30))
 
 
@@ -765,8 +769,17 @@ def play_rollout(r):
                 continue
         elif "analysis" in s:
             run = "%s-%s-%d" % (ro["metadata"]["name"], new_hash, i)
+            metric = ((s["analysis"].get("templates") or [{}])[0]).get("templateName", "analysis")
+            with LOCK:
+                add_object({"apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisRun",
+                            "metadata": {"name": run, "namespace": ro["metadata"].get("namespace")},
+                            "spec": {"metrics": [{"name": metric}]},
+                            "status": {"phase": "Running", "metricResults": [{"name": metric, "phase": "Running", "measurements": []}]}})
             ctl_patch(spec, {"status": {"currentStepIndex": i, "canary": {"currentStepAnalysisRunStatus": {"name": run, "status": "Running"}}}})
             time.sleep(delay)
+            ctl_patch({"resource": "analysisruns", "namespace": ro["metadata"].get("namespace"), "name": run},
+                      {"status": {"phase": "Successful", "metricResults": [{"name": metric, "phase": "Successful", "count": 1, "successful": 1,
+                                  "measurements": [{"value": "[0.999]", "phase": "Successful", "startedAt": now_rfc3339(), "finishedAt": now_rfc3339()}]}]}})
             ctl_patch(spec, {"status": {"canary": {"currentStepAnalysisRunStatus": {"name": run, "status": "Successful"}}}})
         i += 1
     time.sleep(delay)
@@ -789,7 +802,7 @@ def run_script(steps, server):
             elif "expire_watches" in s:
                 with LOCK:
                     STATE["epoch"] += 1
-                    STATE["oldest"] = STATE["rv"] + 1
+                    STATE["oldest"] = STATE["rv"]
                     del HISTORY[:]
                     LOCK.notify_all()
             elif "application" in s:
