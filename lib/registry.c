@@ -1,6 +1,7 @@
 #include "gth/registry.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,16 @@
 #include "gth/util.h"
 
 #define UPLOAD_TRIES 5
+
+/* gth_secret_add is not thread-safe; clients in several threads may fetch tokens. */
+static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void add_secret(const char *s)
+{
+	pthread_mutex_lock(&secret_lock);
+	gth_secret_add(s);
+	pthread_mutex_unlock(&secret_lock);
+}
 #define CHUNK (256 * 1024)
 
 const char gth_registry_manifest_accept[] =
@@ -180,6 +191,55 @@ int gth_registry_open(struct gth_registry **out, const char *domain,
 	return 0;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int gth_registry_dup(struct gth_registry **out, const struct gth_registry *r,
+		     struct gth_error *err)
+{
+	struct gth_registry *n = calloc(1, sizeof(*n));
+	size_t i, ni = 0;
+
+	*out = NULL;
+	if (!n)
+		return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+	while (r->insecure[ni])
+		ni++;
+	n->domain = strdup(r->domain);
+	n->host = strdup(r->host);
+	n->base = strdup(r->base);
+	n->insecure = calloc(ni + 1, sizeof(char *));
+	for (i = 0; n->insecure && i < ni; i++)
+		n->insecure[i] = strdup(r->insecure[i]);
+	n->http.insecure_hosts = (const char *const *)n->insecure;
+	n->http.user_agent = r->http.user_agent;
+	n->http.budget_ms = r->http.budget_ms;
+	n->have_creds = r->have_creds;
+	n->creds.user = dup_or_null(r->creds.user);
+	n->creds.password = dup_or_null(r->creds.password);
+	n->creds.source = dup_or_null(r->creds.source);
+	n->scheme = r->scheme;
+	n->realm = dup_or_null(r->realm);
+	n->service = dup_or_null(r->service);
+	n->basic = dup_or_null(r->basic);
+	n->tokens = r->ntokens ? calloc(r->ntokens, sizeof(*n->tokens)) : NULL;
+	if (n->tokens) {
+		for (i = 0; i < r->ntokens; i++) {
+			n->tokens[i].scopes = strdup(r->tokens[i].scopes);
+			n->tokens[i].value = strdup(r->tokens[i].value);
+		}
+		n->ntokens = r->ntokens;
+	}
+	if (!n->domain || !n->host || !n->base || !n->insecure || (r->ntokens && !n->tokens)) {
+		gth_registry_close(n);
+		return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+	}
+	*out = n;
+	return 0;
+}
+
 void gth_registry_close(struct gth_registry *r)
 {
 	size_t i;
@@ -281,7 +341,7 @@ static int fetch_token(struct gth_registry *r, const char *scopes, struct gth_er
 		gth_error_set(err, GTH_EXIT_NOPERM, "token service gave no token");
 		goto done;
 	}
-	gth_secret_add(tok);
+	add_secret(tok);
 	nt = realloc(r->tokens, (r->ntokens + 1) * sizeof(*nt));
 	if (!nt) {
 		gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
@@ -344,11 +404,6 @@ static int handle_challenge(struct gth_registry *r, const struct gth_http_respon
 					 strcmp(c.error, "invalid_token"))) {
 				gth_error_set(err, GTH_EXIT_NOPERM, "%s: access denied%s%s", r->domain,
 					      c.error ? ": " : "", c.error ? c.error : "");
-				goto done;
-			}
-			if (strstr(*scopes, c.scope) && (!c.error || strcmp(c.error, "invalid_token"))) {
-				gth_error_set(err, GTH_EXIT_NOPERM, "%s: access denied for %s",
-					      r->domain, c.scope);
 				goto done;
 			}
 			more = strstr(*scopes, c.scope) ? strdup(*scopes)

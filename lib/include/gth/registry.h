@@ -1,8 +1,10 @@
 /* An OCI distribution (registry API v2) client over gth/http.h.
  *
  * One struct gth_registry talks to one registry host and belongs to one thread (it
- * owns its HTTP client and its token cache); open one per thread to work in
- * parallel. Hosts named in insecure_hosts ("host" or "host:port") are spoken to
+ * owns its HTTP client and its token cache). gth_registry_open reads credentials
+ * and registers secrets, so call it from the main thread; then gth_registry_dup a
+ * client per worker thread (tokens fetched later in workers are registered under a
+ * lock). Hosts named in insecure_hosts ("host" or "host:port") are spoken to
  * over plain HTTP; all others over HTTPS with verification.
  *
  * Authentication follows the registry's WWW-Authenticate challenge: Basic with the
@@ -67,6 +69,10 @@ struct gth_registry;
  * Looks up credentials once, here. */
 int gth_registry_open(struct gth_registry **out, const char *domain,
 		      const struct gth_registry_opts *opts, struct gth_error *err);
+/* A new client for the same registry that starts with r's credentials and tokens
+ * (for another thread; r must not be in use by another thread while this runs). */
+int gth_registry_dup(struct gth_registry **out, const struct gth_registry *r,
+		     struct gth_error *err);
 void gth_registry_close(struct gth_registry *r);
 /* "http://host" or "https://host". */
 const char *gth_registry_base_url(const struct gth_registry *r);
