@@ -117,7 +117,7 @@ void print_summary(FILE *out, const struct gate_result *res, size_t n)
 		"FAILED", "SKIPPED", "TIME");
 	for (i = 0; i < n; i++) {
 		const struct gate_result *r = &res[i];
-		char ex[16], t[16], f[16], s[16], d[32];
+		char ex[24], t[24], f[24], s[24], d[32];
 		if (r->exit >= 0)
 			snprintf(ex, sizeof(ex), "%d", r->exit);
 		else
