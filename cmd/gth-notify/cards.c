@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gth/event.h"
+#include "gth/json.h"
 #include "gth/util.h"
 #include "notify.h"
 
@@ -287,6 +288,28 @@ oom:
 	return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
 }
 
+/* The exit status that goes with the message's status: that of the first event
+ * with the same status, else the suite's usual one. */
+static int status_exit(const struct notify_msg *msg)
+{
+	const cJSON *ev;
+
+	cJSON_ArrayForEach(ev, msg->events) {
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(ev, "exit");
+		const char *st = gth_json_str(ev, "status");
+
+		if (st && strcmp(st, msg->status) == 0 && cJSON_IsNumber(x))
+			return x->valueint;
+	}
+	if (strcmp(msg->status, "failure") == 0)
+		return GTH_EXIT_FAIL;
+	if (strcmp(msg->status, "inconclusive") == 0)
+		return GTH_EXIT_UNDECIDED;
+	if (strcmp(msg->status, "error") == 0)
+		return GTH_EXIT_SOFTWARE;
+	return 0;
+}
+
 int notify_render_webhook(cJSON **out, const struct notify_msg *msg, struct gth_error *err)
 {
 	cJSON *ev, *git, *data, *fields;
@@ -304,6 +327,7 @@ int notify_render_webhook(cJSON **out, const struct notify_msg *msg, struct gth_
 	cJSON_AddStringToObject(ev, "schema", GTH_EVENT_SCHEMA);
 	cJSON_AddStringToObject(ev, "tool", "gth-notify");
 	cJSON_AddStringToObject(ev, "status", msg->status);
+	cJSON_AddNumberToObject(ev, "exit", (double)status_exit(msg));
 	if (msg->app)
 		cJSON_AddStringToObject(ev, "app", msg->app);
 	cJSON_AddStringToObject(ev, "summary", msg->title);

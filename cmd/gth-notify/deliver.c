@@ -650,6 +650,9 @@ int notify_send_webhook(struct notify_result *res, const struct notify_opts *o,
 	res->service = "webhook";
 	if (!o->url || !(gth_starts_with(o->url, "http://") || gth_starts_with(o->url, "https://")))
 		return gth_error_set(err, GTH_EXIT_USAGE, "webhook: expected an http:// or https:// URL");
+	/* a token in the query or the user part of the URL is a secret too */
+	if (strchr(o->url, '?') || strchr(o->url + strcspn(o->url, "/") + 2, '@'))
+		gth_secret_add(o->url);
 	if (o->secret_env) {
 		const char *v = getenv(o->secret_env);
 

@@ -45,6 +45,21 @@ case_webhook_stages() {
 }
 t "webhook: several events become one gth.event/v1 with them all" case_webhook_stages
 
+case_webhook_url_token() {
+	cat >s.json <<'S'
+{"routes": [{"method": "POST", "path": "/slow", "responses": [{"status": 200, "body": "ok", "delay": 5}]}]}
+S
+	start_stub s.json
+	run gth-notify webhook "$STUB_URL/slow?token=sekrit-123" --status success --timeout 1s -v
+	expect_rc 69
+	expect_err_match '^gth-notify: error: webhook: '
+	expect_err_lacks "sekrit-123"
+	run gth-notify webhook "http://user:pa55word@127.0.0.1:9/x" --status success --timeout 1s
+	expect_rc 69
+	expect_err_lacks "pa55word"
+}
+t "webhook: a token in the URL's query or user part is never printed" case_webhook_url_token
+
 case_teams() {
 	start_api
 	TEAMS_WEBHOOK_URL=$API/teams/good run gth-notify teams --from "$EV/stages.jsonl" --environment production --json
