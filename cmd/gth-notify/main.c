@@ -6,6 +6,7 @@
 #include "gth/config.h"
 #include "gth/error.h"
 #include "gth/event.h"
+#include "gth/gha.h"
 #include "gth/http.h"
 #include "gth/log.h"
 #include "gth/opts.h"
@@ -310,8 +311,17 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 		if (!o.common.json)
 			print_requests(&res);
 	} else {
+		char *md;
+
 		say_done(&res);
 		gth_event_set_summary(&ev, "delivered to %s", res.service);
+		md = gth_strdupf("**gth-notify** delivered to %s: %s %s\n", res.service,
+				 notify_status_emoji(msg.status), msg.title);
+		if (md && gth_gha_summary(md, &err) < 0) {
+			free(md);
+			goto fail;
+		}
+		free(md);
 	}
 	rc = 0;
 	goto finish;

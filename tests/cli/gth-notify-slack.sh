@@ -85,10 +85,12 @@ t "Slack's limits: header 150, section 3000, ten fields, field 2000, with an ell
 case_bot_post_update_thread() {
 	start_api
 	export SLACK_BOT_TOKEN=$SLACK_TOKEN SLACK_API_URL=$API/api
-	export GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/gh-output
+	export GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/gh-output GITHUB_STEP_SUMMARY=$PWD/summary.md
 	: >gh-output
 	run gth-notify slack --channel '#deploys' --from "$EV/test.json" --status started --json
 	expect_rc 0
+	[ "$(cat summary.md)" = "**gth-notify** delivered to slack: ⏳ gatheraa-backend: started" ] ||
+		_fail "step summary: $(cat summary.md)"
 	expect_json '.data.channel == "C0DEPLOYS" and .data.ts == "1764000001.000001" and .data.delivered'
 	expect_req_golden 0 "$API_LOG" slack-api-post.json
 	jq -se '.[0].path == "/api/chat.postMessage" and .[0].headers.authorization == "Bearer xoxb-test-token"' "$API_LOG" >/dev/null ||
