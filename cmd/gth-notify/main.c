@@ -287,18 +287,22 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	}
 	gth_log_set_quiet(o.common.quiet);
 	gth_log_set_verbose(o.common.verbose);
-	if (gth_event_begin(&ev, TOOL) < 0) {
-		gth_error_set(&err, GTH_EXIT_SOFTWARE, "out of memory");
-		goto fail;
+	/* Only --json needs the event; building it looks up the git repository,
+	 * which is most of the start-up outside GitHub Actions. */
+	if (o.common.json) {
+		if (gth_event_begin(&ev, TOOL) < 0) {
+			gth_error_set(&err, GTH_EXIT_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		event_begun = 1;
 	}
-	event_begun = 1;
 	if (gth_config_load(&cfg, o.common.config, &err) < 0 ||
 	    gth_config_section(&section, &cfg, "notify", &err) < 0 ||
 	    apply_config(&o, section, &err) < 0 || resolve(&no, &o, vd->verb, &operands, &err) < 0)
 		goto fail;
 	if (notify_msg_build(&msg, &no.in, &err) < 0)
 		goto fail;
-	if (msg.app)
+	if (event_begun && msg.app)
 		gth_event_set_app(&ev, msg.app);
 	if (gth_http_global_init(&err) < 0)
 		goto fail;
@@ -306,7 +310,8 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	if (vd->send(&res, &no, &msg, &err) < 0)
 		goto fail;
 	if (no.dry_run) {
-		gth_event_set_summary(&ev, "dry run: %d request%s to %s", cJSON_GetArraySize(res.requests),
+		if (event_begun)
+			gth_event_set_summary(&ev, "dry run: %d request%s to %s", cJSON_GetArraySize(res.requests),
 				      cJSON_GetArraySize(res.requests) == 1 ? "" : "s", res.service);
 		if (!o.common.json)
 			print_requests(&res);
@@ -314,7 +319,8 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 		char *md;
 
 		say_done(&res);
-		gth_event_set_summary(&ev, "delivered to %s", res.service);
+		if (event_begun)
+			gth_event_set_summary(&ev, "delivered to %s", res.service);
 		md = gth_strdupf("**gth-notify** delivered to %s: %s %s\n", res.service,
 				 notify_status_emoji(msg.status), msg.title);
 		if (md && gth_gha_summary(md, &err) < 0) {
