@@ -86,6 +86,8 @@ static int list_parse(const char *list, unsigned *mask, int (*map)(const char *)
 		if (!e)
 			break;
 		p = e + 1;
+		if (!*p)
+			return gth_error_set(err, GTH_EXIT_USAGE, "invalid %s list '%s'", what, list);
 	}
 	if (!m)
 		return gth_error_set(err, GTH_EXIT_USAGE, "empty %s list", what);
@@ -227,6 +229,22 @@ oom:
 		free(s[i]);
 	finding_free(&n);
 	return -1;
+}
+
+int scan_findings_move(struct scan_findings *dst, struct scan_finding *f)
+{
+	if (dst->n == dst->cap) {
+		size_t cap = dst->cap ? dst->cap * 2 : 16;
+		struct scan_finding *v = realloc(dst->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		dst->v = v;
+		dst->cap = cap;
+	}
+	dst->v[dst->n++] = *f;
+	memset(f, 0, sizeof(*f));
+	return 0;
 }
 
 static int cmp_str(const char *a, const char *b)
@@ -407,23 +425,51 @@ cJSON *scan_finding_json(const struct scan_finding *f)
 	return o;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
 char *scan_mask_secret(const char *value, size_t len)
 {
 	struct gth_buf b = GTH_BUF_INIT;
+	const unsigned char *p = (const unsigned char *)value;
 	size_t n = 0, i = 0;
 
 	if (len < 8)
 		return strdup("***");
-	/* Four characters, not bytes: do not cut a UTF-8 sequence in half. */
+	/* Four characters, not bytes; a byte that is not UTF-8 shows as '?', so the
+	 * reports stay valid UTF-8. */
 	while (i < len && n < 4) {
-		i++;
-		while (i < len && ((unsigned char)value[i] & 0xc0) == 0x80)
-			i++;
+		size_t l = utf8_len(p + i, len - i);
+
+		if (l ? gth_buf_put(&b, p + i, l) < 0 : gth_buf_putc(&b, '?') < 0)
+			goto oom;
+		i += l ? l : 1;
 		n++;
 	}
-	if (gth_buf_put(&b, value, i) < 0 || gth_buf_puts(&b, "\xe2\x80\xa6") < 0) {
-		gth_buf_release(&b);
-		return NULL;
-	}
+	if (gth_buf_puts(&b, "\xe2\x80\xa6") < 0)
+		goto oom;
 	return gth_buf_detach(&b);
+oom:
+	gth_buf_release(&b);
+	return NULL;
 }

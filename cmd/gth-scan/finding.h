@@ -73,6 +73,9 @@ struct scan_findings {
 
 /* Copy *f (every string) into the list. 0, or -1 when memory runs out. */
 int scan_findings_add(struct scan_findings *l, const struct scan_finding *f);
+/* Move a finding out of one list (its strings owned by that list) to the end of
+ * dst without copying; *f is zeroed, the caller then drops it from its list. */
+int scan_findings_move(struct scan_findings *dst, struct scan_finding *f);
 /* Most severe first, then path, line, column, id. */
 void scan_findings_sort(struct scan_findings *l);
 /* Drop findings whose fingerprint occurred before; aliases of the dropped vuln

@@ -14,7 +14,7 @@
 #define TOOL "gth-scan"
 
 static const char synopsis[] =
-	"gth-scan fs [PATH] [--git-ref REF] [options]\n"
+	"gth-scan fs [PATH] [--git-ref REF] [--list-rules] [options]\n"
 	"gth-scan image IMAGE [options]\n"
 	"gth-scan report FILE [options]\n"
 	"gth-scan db update|import PATH|info [options]";
@@ -37,7 +37,7 @@ struct verb_def {
 };
 
 static const struct verb_def verbs[] = {
-	{ "fs", VERB_FS, "gth-scan fs [PATH] [--git-ref REF] [options]",
+	{ "fs", VERB_FS, "gth-scan fs [PATH] [--git-ref REF] [--list-rules] [options]",
 	  SCAN_KIND_BIT(SCAN_KIND_SECRET) | SCAN_KIND_BIT(SCAN_KIND_VULN) |
 		  SCAN_KIND_BIT(SCAN_KIND_MISCONFIG) },
 	{ "image", VERB_IMAGE, "gth-scan image IMAGE [options]",
@@ -187,6 +187,8 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 			SCAN_OPTS_TABLE(&o, 1),
 			{ GTH_OPT_STR, 0, "git-ref", &o.git_ref, "REF",
 			  "scan the tree of commit REF instead of the work tree", 0, 0 },
+			{ GTH_OPT_FLAG, 0, "list-rules", &o.list_rules, NULL,
+			  "list the secret rules and misconfiguration checks, then exit", 0, 0 },
 			GTH_OPTS_COMMON(&o.common), GTH_OPTS_END
 		};
 		const struct gth_opt plain[] = {
@@ -229,6 +231,12 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 
 	switch (vd->verb) {
 	case VERB_FS:
+		if (o.list_rules) {
+			if (scan_list_rules(&o, &ev, &err) < 0)
+				goto fail;
+			rc = 0;
+			goto finish;
+		}
 		if (operands.n > 1) {
 			gth_error_set(&err, GTH_EXIT_USAGE, "fs takes at most one PATH");
 			goto fail;

@@ -13,6 +13,8 @@ void scan_result_release(struct scan_result *r)
 	scan_findings_release(&r->findings);
 	free(r->target);
 	free(r->root);
+	free(r->repo_prefix);
+	r->repo_prefix = NULL;
 	cJSON_Delete(r->warnings);
 	r->target = r->root = NULL;
 	r->warnings = NULL;

@@ -46,6 +46,7 @@ struct scan_opts {
 	int offline;
 	struct gth_strlist skip;  /* --skip GLOB... (fs: relative to the root) */
 	const char *git_ref;      /* fs --git-ref REF or NULL */
+	int list_rules;           /* fs --list-rules */
 	const struct gth_node *cfg; /* the "scan" section of gth.yaml, or NULL */
 	const char *cfg_file;       /* path of gth.yaml or NULL */
 };
@@ -74,9 +75,11 @@ struct scan_result {
 	struct scan_stats stats;
 	cJSON *warnings;        /* array of strings: expired ignore entries, unreadable files */
 	void *vuln;             /* state of the vulnerability scanner (part 2), or NULL */
+	char *repo_prefix;      /* root's path inside its git work tree ("" or "sub/dir/"), or
+				 * NULL outside one: SARIF paths are repository-relative */
 };
 
-#define SCAN_RESULT_INIT { SCAN_FINDINGS_INIT, NULL, NULL, { 0, 0, { 0 } }, NULL, NULL }
+#define SCAN_RESULT_INIT { SCAN_FINDINGS_INIT, NULL, NULL, { 0, 0, { 0 } }, NULL, NULL, NULL }
 void scan_result_release(struct scan_result *r);
 /* Record a warning (printed now with gth_warn, listed in the event). */
 void scan_result_warn(struct scan_result *r, const char *fmt, ...) GTH_PRINTF(2, 3);
@@ -84,6 +87,10 @@ void scan_result_warn(struct scan_result *r, const char *fmt, ...) GTH_PRINTF(2,
 /* fs [PATH]: walk PATH (or the tree of --git-ref) with the enabled scanners. */
 int scan_fs(struct scan_result *res, const struct scan_opts *o, const char *path,
 	    struct gth_error *err);
+/* fs --list-rules: "ID<TAB>KIND<TAB>SEVERITY<TAB>TITLE" for every secret rule
+ * (built-in and custom, less the disabled) and misconfiguration check; with
+ * --json, data.rules[] {id, kind, severity, title} of ev instead. */
+int scan_list_rules(const struct scan_opts *o, struct gth_event *ev, struct gth_error *err);
 /* report FILE: read a Trivy JSON report's findings ("-" is stdin). */
 int scan_report_load(struct scan_result *res, const struct scan_opts *o, const char *file,
 		     struct gth_error *err);
