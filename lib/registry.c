@@ -11,6 +11,7 @@
 #include "gth/json.h"
 #include "gth/log.h"
 #include "gth/oci.h"
+#include "gth/ref.h"
 #include "gth/util.h"
 
 #define UPLOAD_TRIES 5
@@ -925,6 +926,41 @@ int gth_registry_manifest_get(struct gth_registry *r, const char *repo, const ch
 		goto done;
 	}
 	ret = 0;
+done:
+	gth_http_response_release(&resp);
+	free(url);
+	free(scope);
+	return ret;
+}
+
+int gth_registry_manifest_head(struct gth_registry *r, const char *repo, const char *reference,
+			       char *digest, struct gth_error *err)
+{
+	struct gth_http_request req = { 0 };
+	struct gth_http_response resp = GTH_HTTP_RESPONSE_INIT;
+	char *url = gth_strdupf("%s/v2/%s/manifests/%s", r->base, repo, reference);
+	char *scope = push_scope(repo);
+	const char *hdrs[] = { gth_registry_manifest_accept, NULL };
+	int ret = -1;
+
+	if (digest)
+		digest[0] = '\0';
+	req.method = "HEAD";
+	req.url = url;
+	req.headers = hdrs;
+	if (reg_do(r, &resp, &req, scope, err) < 0)
+		goto done;
+	if (resp.status == 200) {
+		const char *d = gth_http_header(&resp, "docker-content-digest");
+
+		if (digest && d && gth_ref_check_digest(d, NULL) == 0)
+			snprintf(digest, GTH_DIGEST_STR_LEN, "%s", d);
+		ret = 1;
+	} else if (resp.status == 404) {
+		ret = 0;
+	} else {
+		gth_http_status_error(err, &resp, "checking a manifest");
+	}
 done:
 	gth_http_response_release(&resp);
 	free(url);

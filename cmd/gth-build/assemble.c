@@ -579,8 +579,8 @@ static int edit_config(cJSON *cfg, const struct build_opts *o, const struct fact
 			env = cJSON_AddArrayToObject(c, "Env");
 		}
 		for (i = 0; i < o->env.n; i++) {
-			char *k;
-			const char *v;
+			char *k = NULL;
+			const char *v = NULL;
 			cJSON *it, *next;
 			size_t kl;
 
@@ -634,8 +634,8 @@ static int edit_config(cJSON *cfg, const struct build_opts *o, const struct fact
 			set_str(labels, "org.opencontainers.image.version", f->version);
 		set_str(labels, "org.opencontainers.image.created", f->created);
 		for (i = 0; i < o->labels.n; i++) {
-			char *k;
-			const char *v;
+			char *k = NULL;
+			const char *v = NULL;
 
 			if (kv_split(o->labels.v[i], "--label", &k, &v, err) < 0)
 				return -1;
@@ -820,8 +820,8 @@ int assemble_run(cJSON **image_out, const struct build_opts *o, struct gth_error
 		cJSON_AddStringToObject(ann, "org.opencontainers.image.base.digest", b.digest);
 	}
 	for (i = 0; i < o->annotations.n; i++) {
-		char *k;
-		const char *v;
+		char *k = NULL;
+		const char *v = NULL;
 
 		if (kv_split(o->annotations.v[i], "--annotation", &k, &v, err) < 0)
 			goto done;

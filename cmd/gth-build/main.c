@@ -1,5 +1,6 @@
 /* gth-build: images without a daemon, registry pushes, builder driving, tags.
  * Options, one call per verb, exit status. */
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,7 +227,7 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	struct gth_event ev = GTH_EVENT_INIT;
 	cJSON *image = NULL;
 	const char **hosts = NULL;
-	int rc = GTH_EXIT_SOFTWARE, event_begun = 0, http_init = 0;
+	int rc = GTH_EXIT_SOFTWARE, event_begun = 0, http_init = 0, git_init = 0;
 
 	memset(&o, 0, sizeof(o));
 	{
@@ -301,6 +302,9 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	}
 	gth_log_set_quiet(o.common.quiet);
 	gth_log_set_verbose(o.common.verbose);
+	/* one libgit2 start for the event, the config and tags (each loads CA files) */
+	git_libgit2_init();
+	git_init = 1;
 	if (gth_event_begin(&ev, TOOL) < 0) {
 		gth_error_set(&err, GTH_EXIT_SOFTWARE, "out of memory");
 		goto fail;
@@ -405,6 +409,8 @@ done:
 	free(hosts);
 	if (http_init)
 		gth_http_global_cleanup();
+	if (git_init)
+		git_libgit2_shutdown();
 	gth_event_release(&ev);
 	gth_config_release(&cfg);
 	gth_strlist_release(&o.insecure);

@@ -497,6 +497,7 @@ int push_image(struct push_result *res, struct gth_oci_src *src, const char *con
 	for (d = 0; d < ndests; d++) {
 		const struct gth_ref *ref = &refs[d];
 		char digest[GTH_DIGEST_STR_LEN];
+		int up_to_date;
 
 		if (ref->digest && strcmp(ref->digest, root->digest)) {
 			gth_error_set(err, GTH_EXIT_DATAERR,
@@ -510,12 +511,26 @@ int push_image(struct push_result *res, struct gth_oci_src *src, const char *con
 			if (gth_registry_open(&reg, ref->domain, &ro, err) < 0)
 				goto done;
 		}
-		/* authenticate once here, so workers start with a token */
-		if (g.nblobs && gth_registry_blob_exists(reg, ref->path, g.blobs[0].digest, NULL, err) < 0)
+		/* the tag already names this image: its blobs are there, nothing to send
+		 * (this request also authenticates, so workers start with a token) */
+		{
+			char have[GTH_DIGEST_STR_LEN];
+			int r = gth_registry_manifest_head(reg, ref->path,
+							   ref->tag ? ref->tag : ref->digest, have, err);
+
+			if (r < 0)
+				goto done;
+			up_to_date = r == 1 && !strcmp(have, root->digest);
+		}
+		if (up_to_date) {
+			for (i = 0; i < g.nblobs; i++)
+				g.blobs[i].action = ACTION_EXISTS;
+			gth_verbose("%s/%s:%s is %s already", ref->domain, ref->path,
+				    ref->tag ? ref->tag : "", root->digest);
+		} else if (push_blobs(&g, src, ref, reg, o, &res->bytes_uploaded, err) < 0) {
 			goto done;
-		if (push_blobs(&g, src, ref, reg, o, &res->bytes_uploaded, err) < 0)
-			goto done;
-		for (i = 0; i < g.nitems; i++) {
+		}
+		for (i = 0; !up_to_date && i < g.nitems; i++) {
 			const struct manifest_item *it = &g.items[i];
 			const char *where = i + 1 == g.nitems ? (ref->tag ? ref->tag : ref->digest)
 							      : it->digest;

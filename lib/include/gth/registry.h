@@ -125,6 +125,12 @@ int gth_registry_manifest_get(struct gth_registry *r, const char *repo, const ch
 			      struct gth_buf *body, char **media_type, char *digest,
 			      struct gth_error *err);
 
+/* HEAD a manifest by tag or digest: 1 when present, with its digest (from
+ * Docker-Content-Digest, GTH_DIGEST_STR_LEN bytes, may be NULL; "" when the
+ * registry did not say), 0 when absent. */
+int gth_registry_manifest_head(struct gth_registry *r, const char *repo, const char *reference,
+			       char *digest, struct gth_error *err);
+
 /* PUT a manifest or index under reference (a tag or its digest). digest_out
  * (GTH_DIGEST_STR_LEN bytes, may be NULL) gets the sha256 of body; a
  * Docker-Content-Digest answer that differs is a 65 error. */
