@@ -600,7 +600,7 @@ static void base_ecosystem(char *out, size_t size, const char *eco)
 }
 
 int osv_db_lookup(struct osv_db *db, const char *ecosystem, const char *name,
-		  int (*fn)(void *ctx, const struct osv_record *r, struct gth_error *err),
+		  int (*fn)(void *ctx, struct osv_record *r, struct gth_error *err),
 		  void *ctx, struct gth_error *err)
 {
 	char base[256], iname[1024];
@@ -625,9 +625,11 @@ int osv_db_lookup(struct osv_db *db, const char *ecosystem, const char *name,
 			break;
 		}
 		rc = fn(ctx, rec, err);
-		osv_record_free(rec);
+		if (rc != 1)
+			osv_record_free(rec);
 		if (rc < 0)
 			break;
+		rc = 0;
 	}
 	if (rc == 0 && r != SQLITE_DONE)
 		rc = db_error(err, db, "looking up a package");

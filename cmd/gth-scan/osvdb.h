@@ -60,11 +60,12 @@ int osv_db_source_validators(struct osv_db *db, const char *source, char **etag,
 int osv_db_source_touch(struct osv_db *db, const char *source, struct gth_error *err);
 
 /* Call fn for every record indexed under ecosystem/name (and the release-less
- * base ecosystem: "Debian" for "Debian:12"). Records are parsed for the call and
- * freed after it; fn returns 0 to go on, -1 to stop with its error. A record
- * that no longer parses is a 65 error naming the cache. */
+ * base ecosystem: "Debian" for "Debian:12"). Records are parsed for the call; fn
+ * returns 0 to go on (the record is freed after it), 1 when it keeps the record
+ * (and frees it itself), -1 to stop with its error. A record that no longer
+ * parses is a 65 error naming the cache. */
 int osv_db_lookup(struct osv_db *db, const char *ecosystem, const char *name,
-		  int (*fn)(void *ctx, const struct osv_record *r, struct gth_error *err),
+		  int (*fn)(void *ctx, struct osv_record *r, struct gth_error *err),
 		  void *ctx, struct gth_error *err);
 
 /* 1 when the cache holds any record for the ecosystem (or its base), else 0. */

@@ -51,7 +51,7 @@ struct collect {
 	int n;
 };
 
-static int collect_fn(void *ctx, const struct osv_record *r, struct gth_error *err)
+static int collect_fn(void *ctx, struct osv_record *r, struct gth_error *err)
 {
 	struct collect *c = ctx;
 	(void)err;
