@@ -312,7 +312,7 @@ static int load_metric(struct metric *m, const struct gth_node *n, const struct 
 		if (load_headers(m, p, a, err) < 0)
 			return -1;
 	} else {
-		return gth_node_error(err, GTH_EXIT_DATAERR, p,
+		return gth_node_error(err, GTH_EXIT_DATAERR, prov,
 				      "unknown provider '%s' (gth-canary runs prometheus and web)",
 				      prov->keys[0]);
 	}
@@ -650,12 +650,22 @@ static enum phase assess_run(const struct template *t, struct metric_result *rs,
 			continue;
 		}
 		if (worst == PH_PENDING || phase_worse(worst, p)) {
+			/* Argo's worstMessage: only a limit exceeded gives one, with the
+			 * last measurement's message when there is one */
+			char *why = NULL;
+			const struct metric_result *r = &rs[i];
 			worst = p;
-			if (p != PH_SUCCESSFUL && rs[i].message)
-				snprintf(msg, msgsize, "Metric \"%s\" assessed %s due to %s", t->metrics[i].name,
-					 phase_name(p), rs[i].message);
-			else
-				msg[0] = '\0';
+			msg[0] = '\0';
+			if (failure_inconclusive_or_error(&t->metrics[i], r, &why) != PH_PENDING && why) {
+				const char *last = r->n ? r->m[r->n - 1].message : NULL;
+				if (last)
+					snprintf(msg, msgsize, "Metric \"%s\" assessed %s due to %s: \"Error Message: %s\"",
+						 t->metrics[i].name, phase_name(p), why, last);
+				else
+					snprintf(msg, msgsize, "Metric \"%s\" assessed %s due to %s",
+						 t->metrics[i].name, phase_name(p), why);
+			}
+			free(why);
 		}
 	}
 	if (terminating)
@@ -811,7 +821,12 @@ int canary_analyze(const char *file, const struct analyze_opts *o, cJSON *data,
 	cJSON_AddStringToObject(an, "template", t.name);
 	cJSON_AddStringToObject(an, "kind", t.kind);
 	cJSON_AddStringToObject(an, "phase", phase_name(run));
-	cJSON_AddStringToObject(an, "message", interrupted && !msg[0] ? "Run Terminated" : msg);
+	if (interrupted) {
+		char tmp[1100];
+		snprintf(tmp, sizeof(tmp), "Run Terminated%s%.1000s", msg[0] ? " " : "", msg);
+		gth_strlcpy(msg, tmp, sizeof(msg));
+	}
+	cJSON_AddStringToObject(an, "message", msg);
 	ms = cJSON_AddArrayToObject(an, "metrics");
 	for (i = 0; i < t.n; i++)
 		cJSON_AddItemToArray(ms, result_json(&t.metrics[i], &rs[i]));
@@ -822,15 +837,15 @@ int canary_analyze(const char *file, const struct analyze_opts *o, cJSON *data,
 	switch (run) {
 	case PH_SUCCESSFUL:
 		rc = GTH_EXIT_OK;
-		gth_note("analysis Successful");
+		gth_note("analysis Successful%s%s", msg[0] ? ": " : "", msg);
 		break;
 	case PH_INCONCLUSIVE:
 		rc = GTH_EXIT_UNDECIDED;
-		gth_error_set(err, rc, "analysis Inconclusive: %s", msg);
+		gth_error_set(err, rc, "analysis Inconclusive%s%s", msg[0] ? ": " : "", msg);
 		break;
 	default:
 		rc = GTH_EXIT_FAIL;
-		gth_error_set(err, rc, "analysis %s: %s", phase_name(run), msg);
+		gth_error_set(err, rc, "analysis %s%s%s", phase_name(run), msg[0] ? ": " : "", msg);
 		break;
 	}
 done:

@@ -218,9 +218,11 @@ int canary_judge(const struct judge_opts *o, cJSON *data, struct gth_error *err)
 	size_t i, with_data = 0, passed = 0;
 	double score = NAN;
 	int rc = -1;
-	if (!o->prometheus || !*o->prometheus)
-		return gth_error_set(err, GTH_EXIT_CONFIG, "no Prometheus: give --prometheus URL or "
-				     "set GTH_PROMETHEUS_URL");
+	if (!o->prometheus || !*o->prometheus) {
+		gth_error_set(err, GTH_EXIT_CONFIG, "no Prometheus: give --prometheus URL or "
+			      "set GTH_PROMETHEUS_URL");
+		return GTH_EXIT_CONFIG;
+	}
 	base = strdup(o->prometheus);
 	while (base && *base && base[strlen(base) - 1] == '/')
 		base[strlen(base) - 1] = '\0';
