@@ -146,6 +146,59 @@ case_in_cluster() {
 	[ "$(kube_requests | wc -l)" -eq 0 ] || _fail "plain HTTP reached the server"
 }
 
+# exec_plugin TOKEN EXPIRY: a credential plugin that counts its runs in $PWD/runs
+exec_plugin() {
+	{
+		echo '#!/bin/sh'
+		echo "echo run >>'$PWD/runs'"
+		echo '[ -n "$KUBERNETES_EXEC_INFO" ] || exit 3'
+		echo '[ "$PLUGIN_ENV" = from-kubeconfig ] || exit 4'
+		echo "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"$1\",\"expirationTimestamp\":\"$2\"}}\\n'"
+	} >plugin.sh
+	chmod +x plugin.sh
+	: >runs
+	sed -i '/^users:/,$d' "$KUBECONFIG_FILE"
+	{
+		echo "users:"
+		echo "- name: ci"
+		echo "  user:"
+		echo "    exec:"
+		echo "      apiVersion: client.authentication.k8s.io/v1"
+		echo "      command: ./plugin.sh"
+		echo "      args: [get-token]"
+		echo "      env: [{name: PLUGIN_ENV, value: from-kubeconfig}]"
+		echo "      interactiveMode: Never"
+	} >>"$KUBECONFIG_FILE"
+	cp plugin.sh "$(dirname "$KUBECONFIG_FILE")/plugin.sh"
+}
+
+case_exec_plugin_cached() {
+	rollout_with '.status.canary.currentStepAnalysisRunStatus = {"name":"gatheraa-backend-old-1","status":"Successful"}'
+	KUBE_TOKEN=exec-token-1 start_kube_api objects.json
+	exec_plugin exec-token-1 2999-01-01T00:00:00Z
+	run gth-canary status gatheraa-backend --kubeconfig "$KUBECONFIG_FILE" --json
+	expect_rc 0
+	expect_json '.data.analysis.phase == "Successful"'
+	[ "$(wc -l <runs)" -eq 1 ] || _fail "plugin ran $(wc -l <runs) times for two requests"
+	[ "$(kube_requests '.auth' | sort -u)" = bearer ] || _fail "no bearer token"
+	# an expired credential is fetched again for every request
+	exec_plugin exec-token-1 2000-01-01T00:00:00Z
+	run gth-canary status gatheraa-backend --kubeconfig "$KUBECONFIG_FILE"
+	expect_rc 0
+	[ "$(wc -l <runs)" -eq 2 ] || _fail "plugin ran $(wc -l <runs) times, expected 2"
+	# a 401 fetches it once more, then gives up
+	exec_plugin wrong-token 2999-01-01T00:00:00Z
+	run gth-canary status gatheraa-backend --kubeconfig "$KUBECONFIG_FILE"
+	expect_rc 77
+	[ "$(wc -l <runs)" -eq 2 ] || _fail "plugin ran $(wc -l <runs) times, expected 2"
+	expect_err_lacks "wrong-token"
+	# a plugin that fails
+	printf '#!/bin/sh\nexit 1\n' >"$(dirname "$KUBECONFIG_FILE")/plugin.sh"
+	run gth-canary status gatheraa-backend --kubeconfig "$KUBECONFIG_FILE"
+	expect_rc 77
+	expect_err_contains "plugin.sh' failed with status 1"
+}
+
 case_promote_pause_conditions() {
 	rollout_with '.status += {"phase":"Paused","message":"CanaryPauseStep","controllerPause":true,"currentStepIndex":2,"currentPodHash":"77f9c4d5b","pauseConditions":[{"reason":"CanaryPauseStep","startTime":"2026-11-26T10:00:00Z"}]}'
 	start_kube_api objects.json
@@ -337,6 +390,7 @@ t "tokenFile and the KUBECONFIG list" case_token_file_and_kubeconfig_env
 t "missing context is 78 with file:line" case_context_missing
 t "kubeconfig errors: 66, 65, 78" case_kubeconfig_errors
 t "in-cluster service account" case_in_cluster
+t "exec credential plugin, cached until expiry" case_exec_plugin_cached
 t "promote clears pause conditions on the status subresource" case_promote_pause_conditions
 t "promote without pause conditions skips the step and unpauses" case_promote_spec_paused_and_step
 t "promote falls back to one patch for CRDs without status" case_promote_old_crd_fallback
