@@ -696,7 +696,7 @@ int canary_analyze(const char *file, const struct analyze_opts *o, cJSON *data,
 	enum phase run = PH_RUNNING;
 	char msg[1024] = "";
 	cJSON *an, *ms;
-	int64_t start_mono, io_ms = 0, work_start, work_ms = 0;
+	int64_t start_mono, io_us = 0, work_start, work_us = 0;
 	unsigned long measurements = 0;
 	size_t i;
 	int rc = -1, terminating = 0;
@@ -791,10 +791,10 @@ int canary_analyze(const char *file, const struct analyze_opts *o, cJSON *data,
 				continue;
 			{
 				struct measurement m;
-				int64_t io_before = io_ms;
-				work_start = gth_now_ms();
+				int64_t io_before = io_us;
+				work_start = mono_us();
 				memset(&m, 0, sizeof(m));
-				provider_measure(&m, &t.metrics[due], &http, &io_ms);
+				provider_measure(&m, &t.metrics[due], &http, &io_us);
 				rs[due].last_finished_mono = gth_now_ms();
 				record(&rs[due], &m);
 				measurements++;
@@ -805,7 +805,7 @@ int canary_analyze(const char *file, const struct analyze_opts *o, cJSON *data,
 					rs[due].message = m.message ? strdup(m.message) : NULL;
 				}
 				run = assess_run(&t, rs, 0, msg, sizeof(msg));
-				work_ms += (gth_now_ms() - work_start) - (io_ms - io_before);
+				work_us += (mono_us() - work_start) - (io_us - io_before);
 				note_measurement(&t.metrics[due], &rs[due]);
 			}
 			if (run == PH_RUNNING && !o->once && any_terminal_failure(rs, t.n))
@@ -831,8 +831,8 @@ int canary_analyze(const char *file, const struct analyze_opts *o, cJSON *data,
 	for (i = 0; i < t.n; i++)
 		cJSON_AddItemToArray(ms, result_json(&t.metrics[i], &rs[i]));
 	cJSON_AddNumberToObject(an, "measurements", (double)measurements);
-	cJSON_AddNumberToObject(an, "query_ms", (double)io_ms);
-	cJSON_AddNumberToObject(an, "overhead_ms", (double)work_ms);
+	cJSON_AddNumberToObject(an, "query_ms", (double)io_us / 1000.0);
+	cJSON_AddNumberToObject(an, "overhead_ms", (double)work_us / 1000.0);
 	cJSON_AddStringToObject(data, "summary", msg[0] ? msg : phase_name(run));
 	switch (run) {
 	case PH_SUCCESSFUL:

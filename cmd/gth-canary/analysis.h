@@ -77,10 +77,13 @@ int template_load(struct template *t, const char *file, const struct gth_strlist
 		  struct gth_error *err);
 void template_release(struct template *t);
 
+/* Monotonic microseconds, for the overhead figures. */
+int64_t mono_us(void);
+
 /* Take one measurement (providers.c): value, phase and message set. The HTTP
- * time is added to *io_ms. */
+ * time is added to *io_us. */
 void provider_measure(struct measurement *out, const struct metric *m,
-		      struct gth_http_client *http, int64_t *io_ms);
+		      struct gth_http_client *http, int64_t *io_us);
 /* Go's strconv.FormatFloat(f, 'f', -1, 64). */
 void format_go_float(char *buf, size_t size, double f);
 /* EvaluateResult: the phase of a result under the metric's conditions. */

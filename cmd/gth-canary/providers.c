@@ -6,11 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analysis.h"
 #include "gth/buf.h"
 #include "gth/json.h"
 #include "gth/util.h"
+
+int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 void format_go_float(char *buf, size_t size, double f)
 {
@@ -162,7 +170,7 @@ static void list_str(struct gth_buf *b, const double *v, size_t n)
 }
 
 static void prometheus_measure(struct measurement *out, const struct metric *m,
-			       struct gth_http_client *http, int64_t *io_ms)
+			       struct gth_http_client *http, int64_t *io_us)
 {
 	struct gth_http_request req;
 	struct gth_http_response resp = GTH_HTTP_RESPONSE_INIT;
@@ -190,13 +198,13 @@ static void prometheus_measure(struct measurement *out, const struct metric *m,
 	req.timeout_ms = m->timeout_ms;
 	req.budget_ms = m->timeout_ms;
 	http->insecure_skip_verify = m->insecure;
-	t0 = gth_now_ms();
+	t0 = mono_us();
 	if (gth_http_do(&resp, http, &req, &err) < 0) {
-		*io_ms += gth_now_ms() - t0;
+		*io_us += mono_us() - t0;
 		set_error(out, "%s", err.msg, 0);
 		goto done;
 	}
-	*io_ms += gth_now_ms() - t0;
+	*io_us += mono_us() - t0;
 	{
 		struct gth_error e2 = GTH_ERROR_INIT;
 		if (gth_json_parse(&doc, gth_buf_cstr(&resp.body), resp.body.len, "prometheus answer", &e2) < 0) {
@@ -345,7 +353,7 @@ static int json_path(const cJSON **out, const cJSON *doc, const char *path)
 }
 
 static void web_measure(struct measurement *out, const struct metric *m,
-			struct gth_http_client *http, int64_t *io_ms)
+			struct gth_http_client *http, int64_t *io_us)
 {
 	struct gth_http_request req;
 	struct gth_http_response resp = GTH_HTTP_RESPONSE_INIT;
@@ -370,13 +378,13 @@ static void web_measure(struct measurement *out, const struct metric *m,
 	req.timeout_ms = m->timeout_ms;
 	req.budget_ms = m->timeout_ms;
 	http->insecure_skip_verify = m->insecure;
-	t0 = gth_now_ms();
+	t0 = mono_us();
 	if (gth_http_do(&resp, http, &req, &err) < 0) {
-		*io_ms += gth_now_ms() - t0;
+		*io_us += mono_us() - t0;
 		set_error(out, "%s", err.msg, 0);
 		goto done;
 	}
-	*io_ms += gth_now_ms() - t0;
+	*io_us += mono_us() - t0;
 	if (resp.status < 200 || resp.status > 299) {
 		set_error(out, "%sreceived non 2xx response code: %ld", "", resp.status);
 		goto done;
@@ -424,12 +432,12 @@ done:
 }
 
 void provider_measure(struct measurement *out, const struct metric *m,
-		      struct gth_http_client *http, int64_t *io_ms)
+		      struct gth_http_client *http, int64_t *io_us)
 {
 	out->started_wall_ms = gth_wall_ms();
 	if (m->provider == PROV_PROMETHEUS)
-		prometheus_measure(out, m, http, io_ms);
+		prometheus_measure(out, m, http, io_us);
 	else
-		web_measure(out, m, http, io_ms);
+		web_measure(out, m, http, io_us);
 	out->finished_wall_ms = gth_wall_ms();
 }
