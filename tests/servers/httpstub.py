@@ -9,7 +9,7 @@ Listens on 127.0.0.1 (port 0 picks a free one, written to F once listening).
 SCRIPT.json:
   {"routes": [{"method": "POST", "path": "/hook",        # or "path_re": "^/v2/.*"
                "responses": [{"status": 429, "headers": {"Retry-After": "1"},
-                              "body": "text"} | {"json": {...}},
+                              "body": "text"} | {"json": {...}} | {"body_b64": "..."},
                              {"status": 200, "delay": 0.5},
                              {"drop": true},            # close without answering
                              {"status": 200, "body": "0123456789", "truncate": 4}]}]}
@@ -114,6 +114,9 @@ class Handler(BaseHTTPRequestHandler):
         if "json" in r:
             payload = json.dumps(r["json"]).encode()
             ctype = "application/json"
+        elif "body_b64" in r:
+            payload = base64.b64decode(r["body_b64"])
+            ctype = "application/octet-stream"
         else:
             payload = r.get("body", "").encode()
             ctype = "text/plain; charset=utf-8"
