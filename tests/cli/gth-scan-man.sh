@@ -25,10 +25,14 @@ case_examples_run() {
 	printf 'FROM debian:12\nRUN true\n' >Dockerfile
 	git add . && git commit -qm two
 	cp "$GTH_SRC/tests/fixtures/gth-scan/trivy-report.json" trivy.json
+	export XDG_CACHE_HOME=$PWD/cache
+	cp -r "$GTH_SRC/tests/fixtures/gth-scan/osv" osv-records
+	python3 "$GTH_SRC/tests/fixtures/gth-scan/image/mkimage.py" \
+		"$GTH_SRC/tests/fixtures/gth-scan/image/debian.json" build/image
 	awk '/^\.Sh EXAMPLES/{e=1;next} /^\.Sh/{e=0} e&&/^\.Bd/{b=1;next} e&&/^\.Ed/{b=0;next} e&&b{print}' \
 		"$PAGE" >examples.txt
-	check test "$(wc -l <examples.txt)" -eq 5
-	want=(1 0 0 0 1)
+	check test "$(wc -l <examples.txt)" -eq 8
+	want=(1 0 0 0 1 0 0 0)
 	i=0
 	while IFS= read -r cmd; do
 		rc=0
@@ -42,6 +46,9 @@ case_examples_run() {
 	check grep -q 'ghp_…' ex2.out
 	check grep -q '^aws-access-key-id' ex3.out
 	check grep -q 'gate at CRITICAL: \*\*failed\*\*' ex4.out
+	check grep -q 'imported 8 records from osv-records' ex5.err
+	check grep -q '^records    8$' ex6.out
+	check grep -q 'openssl 3.0.11-1~deb12u1 -> 1:3.0.11-1~deb12u2' ex7.out
 }
 t "the EXAMPLES of the man page run as documented" case_examples_run
 
