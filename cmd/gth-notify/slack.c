@@ -116,10 +116,16 @@ static int commit_field(struct fieldset *fs, const struct notify_msg *msg)
 		goto fail;
 	if (msg->commit_url) {
 		if (gth_buf_puts(&b, "<") < 0 || notify_slack_escape(&b, msg->commit_url) < 0 ||
-		    gth_buf_printf(&b, "|%s>", shortsha) < 0)
+		    gth_buf_puts(&b, "|") < 0 || notify_slack_escape(&b, shortsha) < 0 ||
+		    gth_buf_puts(&b, ">") < 0)
 			goto fail;
-	} else if (gth_buf_printf(&b, "`%s`", shortsha) < 0) {
-		goto fail;
+	}
+	/* a link cut short is no link: past the limit, the short sha alone */
+	if (!msg->commit_url || notify_utf8_len(gth_buf_cstr(&b)) > NOTIFY_SLACK_FIELD_MAX) {
+		gth_buf_clear(&b);
+		if (gth_buf_puts(&b, "*Commit*\n`") < 0 || notify_slack_escape(&b, shortsha) < 0 ||
+		    gth_buf_puts(&b, "`") < 0)
+			goto fail;
 	}
 	return fieldset_add_raw(fs, gth_buf_detach(&b));
 fail:
