@@ -104,6 +104,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *el)
 	if (st->in_failure && st->in_failure == st->depth && st->current >= 0) {
 		struct test_case *c = &st->r->cases[st->current];
 		if (st->text.len) {
+			free(c->detail);
 			c->detail = strdup(gth_buf_cstr(&st->text));
 			if (!c->message)
 				c->message = report_first_line(c->detail);

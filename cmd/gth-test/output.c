@@ -68,14 +68,22 @@ void print_gate(const struct gate_result *r)
 	else
 		gth_warn("%s: %s", r->gate->name, gth_buf_cstr(&head));
 	if (show && r->output.len) {
-		char *text = gth_redact(gth_buf_cstr(&r->output));
-		const char *t = text ? text : gth_buf_cstr(&r->output);
-		size_t len = strlen(t);
+		/* Redacted piece by piece: a NUL byte in the output ends a C string. */
+		const char *p = r->output.ptr, *end = p + r->output.len;
 		fflush(stderr);
-		fwrite(t, 1, len, stderr);
-		if (len && t[len - 1] != '\n')
+		while (p < end) {
+			size_t len = strlen(p);
+			char *text = gth_redact(p);
+			fputs(text ? text : p, stderr);
+			free(text);
+			p += len;
+			if (p < end) {
+				fputc('\0', stderr);
+				p++;
+			}
+		}
+		if (end[-1] != '\n')
 			fputc('\n', stderr);
-		free(text);
 	}
 	if (show && r->dropped)
 		gth_warn("%s: output capped: %llu more bytes dropped", r->gate->name,

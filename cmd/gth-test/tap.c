@@ -22,12 +22,22 @@ struct tap_state {
 	int last_indent;
 };
 
+/* Leading blanks in bytes (what pointers may skip). */
 static int indent_of(const char *s, size_t len)
 {
 	size_t i = 0;
-	int n = 0;
 
-	for (; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
+	while (i < len && i < 4096 && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return (int)i;
+}
+
+/* The same blanks as columns, a tab counting four: the subtest depth is cols / 4. */
+static int indent_cols(const char *s, int bytes)
+{
+	int i, n = 0;
+
+	for (i = 0; i < bytes; i++)
 		n += s[i] == '\t' ? 4 : 1;
 	return n;
 }
@@ -160,6 +170,8 @@ static void yaml_block(struct tap_state *st, char **lines, size_t *lens, size_t 
 		struct gth_buf val = GTH_BUF_INIT;
 		char *value;
 
+		if ((size_t)ind == len)
+			continue;
 		if (key_indent < 0)
 			key_indent = ind;
 		if (ind != key_indent)
@@ -280,7 +292,7 @@ int tap_parse(struct test_report *r, const char *text, size_t len, const char *n
 	for (i = 0; i < nlines; i++) {
 		const char *s = lines[i];
 		size_t l = lens[i];
-		int ind = indent_of(s, l), depth = ind / 4;
+		int ind = indent_of(s, l), cols = indent_cols(s, ind), depth = cols / 4;
 		const char *t = s + ind;
 		size_t tl = l - (size_t)ind;
 		int tp;
@@ -288,7 +300,7 @@ int tap_parse(struct test_report *r, const char *text, size_t len, const char *n
 		if (depth >= TAP_MAX_DEPTH)
 			depth = TAP_MAX_DEPTH - 1;
 		if (tl == 3 && !strncmp(t, "---", 3) && st.last_case >= 0 &&
-		    ind == st.last_indent + 2) {
+		    cols == st.last_indent + 2) {
 			size_t j = i + 1;
 			while (j < nlines && !(lens[j] >= (size_t)ind + 3 &&
 					       indent_of(lines[j], lens[j]) == ind &&

@@ -254,4 +254,13 @@ case_quiet() {
 }
 t "-q prints only what failed" case_quiet
 
+case_binary_output() {
+	printf 'test:\n  gates:\n    - {name: bin, run: "printf \x27before\\\\000after\x27"}\n' >gth.yaml
+	run gth-test
+	expect_rc 0
+	tr '\000' @ <"$ERR" | grep -q '^before@after$' || _fail "the NUL byte was lost"
+	check test "$(grep -ac after "$ERR")" = 1
+}
+t "output with NUL bytes is printed whole" case_binary_output
+
 finish
