@@ -8,15 +8,15 @@ work=${GTH_DEMO_WORK:?run through scripts/demo}
 dir=$work/notify
 mkdir -p "$dir"
 
-# Every gth.event/v1 the earlier stages left in the work folder.
+# Every gth.event/v1 the earlier stages left in the work folder, oldest file first.
 : >"$dir/events.jsonl"
 while IFS= read -r f; do
 	jq -c 'if type == "array" then .[] else . end | select(type == "object" and .schema == "gth.event/v1")' \
 		"$f" 2>/dev/null >>"$dir/events.jsonl" || true
 done < <(find "$work" -path "$dir" -prune -o -type f \( -name '*.json' -o -name '*.jsonl' \) -printf '%T@ %p\n' |
 	sort -n | cut -d' ' -f2-)
-# in pipeline order: by start time
-jq -sc 'sort_by(.started_at // "") | .[]' "$dir/events.jsonl" >"$dir/sorted.jsonl"
+# one row per stage: each tool's latest event, in pipeline order (start time)
+jq -sc 'group_by(.tool) | map(last) | sort_by(.started_at // "") | .[]' "$dir/events.jsonl" >"$dir/sorted.jsonl"
 mv "$dir/sorted.jsonl" "$dir/events.jsonl"
 n=$(wc -l <"$dir/events.jsonl")
 
