@@ -101,46 +101,55 @@ struct gth_oci_src {
 	struct gth_oci_desc root;
 };
 
+/* A tar number field: octal, or base-256 when the high bit is set. -1 when it is
+ * negative or too large to be a real size or offset. */
 static int64_t parse_octal(const char *p, size_t n)
 {
 	int64_t v = 0;
 	size_t i = 0;
 
-	if ((unsigned char)p[0] & 0x80) { /* base-256 */
+	if ((unsigned char)p[0] & 0x80) {
+		if ((unsigned char)p[0] & 0x40)
+			return -1; /* negative */
 		v = p[0] & 0x3f;
-		for (i = 1; i < n; i++)
+		for (i = 1; i < n; i++) {
+			if (v > (INT64_C(1) << 46))
+				return -1;
 			v = (v << 8) | (unsigned char)p[i];
+		}
 		return v;
 	}
 	while (i < n && (p[i] == ' ' || p[i] == '\0'))
 		i++;
-	for (; i < n && p[i] >= '0' && p[i] <= '7'; i++)
+	for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) {
+		if (v > (INT64_C(1) << 50))
+			return -1;
 		v = v * 8 + (p[i] - '0');
+	}
 	return v;
 }
 
+/* The value of key in pax extended header records ("LEN key=value\n"...). */
 static char *pax_value(const char *rec, size_t len, const char *key)
 {
 	size_t i = 0, klen = strlen(key);
 
 	while (i < len) {
-		size_t j = i, reclen = 0;
+		size_t j = i, reclen = 0, end;
 
-		while (j < len && rec[j] >= '0' && rec[j] <= '9')
+		while (j < len && rec[j] >= '0' && rec[j] <= '9') {
 			reclen = reclen * 10 + (size_t)(rec[j++] - '0');
-		if (reclen == 0 || i + reclen > len || j >= len || rec[j] != ' ')
+			if (reclen > len)
+				return NULL;
+		}
+		if (reclen == 0 || j >= len || rec[j] != ' ' || reclen > len - i)
 			return NULL;
 		j++;
-		if (i + reclen - j > klen && memcmp(rec + j, key, klen) == 0 && rec[j + klen] == '=') {
-			size_t vs = j + klen + 1, ve = i + reclen - 1;
-			char *v = malloc(ve - vs + 1);
-
-			if (v) {
-				memcpy(v, rec + vs, ve - vs);
-				v[ve - vs] = '\0';
-			}
-			return v;
-		}
+		end = i + reclen - 1; /* the record's '\n' */
+		if (end < j || rec[end] != '\n')
+			return NULL;
+		if (end - j > klen && memcmp(rec + j, key, klen) == 0 && rec[j + klen] == '=')
+			return strndup(rec + j + klen + 1, end - (j + klen + 1));
 		i += reclen;
 	}
 	return NULL;
@@ -162,6 +171,12 @@ static int tar_index(struct gth_oci_src *s, struct gth_error *err)
 	char *longname = NULL;
 	size_t cap = 0;
 	int ret = -1, zeros = 0;
+	struct stat ast;
+	int64_t archive_size;
+
+	if (fstat(s->tarfd, &ast) < 0)
+		return gth_error_set(err, GTH_EXIT_NOINPUT, "%s: %s", s->name, strerror(errno));
+	archive_size = (int64_t)ast.st_size;
 
 	for (;;) {
 		ssize_t got = pread(s->tarfd, hdr, 512, pos);
@@ -203,10 +218,16 @@ static int tar_index(struct gth_oci_src *s, struct gth_error *err)
 		}
 		size = parse_octal(hdr + 124, 12);
 		type = hdr[156];
+		if (size < 0 || size > archive_size - pos) {
+			gth_error_set(err, GTH_EXIT_DATAERR,
+				      "%s: tar member at offset %lld has an impossible size", s->name,
+				      (long long)pos);
+			goto done;
+		}
 		if (type == 'L' || type == 'x') {
-			char *data = malloc((size_t)size + 1);
+			char *data = size <= (1 << 20) ? malloc((size_t)size + 1) : NULL;
 
-			if (!data || size > (1 << 20) ||
+			if (!data ||
 			    pread(s->tarfd, data, (size_t)size, pos + 512) != (ssize_t)size) {
 				free(data);
 				gth_error_set(err, GTH_EXIT_DATAERR, "%s: broken long name", s->name);

@@ -248,4 +248,61 @@ case_man_examples() {
 }
 t "the man page's examples run" case_man_examples
 
+case_redirect_auth() {
+	# a registry (stub A) that asks for Basic auth and redirects a layer download to
+	# storage on another port (stub B): B must never see the credentials
+	make_app
+	python3 - <<-'PY'
+	import hashlib, io, json, tarfile
+	buf = io.BytesIO()
+	with tarfile.open(fileobj=buf, mode="w") as t:
+	    ti = tarfile.TarInfo("etc/hello"); data = b"hi\n"; ti.size = len(data)
+	    t.addfile(ti, io.BytesIO(data))
+	raw = buf.getvalue()
+	layer = raw  # uncompressed: plain ASCII, so the stub can serve it as text
+	sha = lambda b: "sha256:" + hashlib.sha256(b).hexdigest()
+	cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["FROM_BASE=1"]},
+	                  "rootfs": {"type": "layers", "diff_ids": [sha(raw)]}}).encode()
+	man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+	                  "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": sha(cfg), "size": len(cfg)},
+	                  "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "digest": sha(layer), "size": len(layer)}]})
+	open("layer.b64", "w").write(__import__("base64").b64encode(layer).decode())
+	json.dump({"man": man, "cfg": cfg.decode(), "cfg_digest": sha(cfg), "layer_digest": sha(layer)}, open("parts.json", "w"))
+	PY
+	python3 - <<-'PY'
+	import json
+	p = json.load(open("parts.json"))
+	json.dump({"routes": [{"method": "GET", "path": "/storage/layer",
+	    "responses": [{"status": 200, "body": __import__("base64").b64decode(open("layer.b64").read()).decode("ascii")}]}]},
+	    open("b.json", "w"))
+	PY
+	start_stub b.json
+	local b_log=$STUB_LOG b_port=$STUB_PORT
+	python3 - "$b_port" <<-'PY'
+	import json, sys
+	p = json.load(open("parts.json"))
+	chal = {"status": 401, "headers": {"WWW-Authenticate": 'Basic realm="stub"'}, "body": "{}"}
+	json.dump({"routes": [
+	  {"method": "GET", "path": "/v2/base/img/manifests/1", "responses": [chal,
+	    {"status": 200, "headers": {"Content-Type": "application/vnd.docker.distribution.manifest.v2+json"}, "body": p["man"]}]},
+	  {"method": "GET", "path": "/v2/base/img/blobs/" + p["cfg_digest"], "responses": [{"status": 200, "body": p["cfg"]}]},
+	  {"method": "GET", "path": "/v2/base/img/blobs/" + p["layer_digest"],
+	   "responses": [{"status": 307, "headers": {"Location": "http://127.0.0.1:%s/storage/layer" % sys.argv[1]}}]}]},
+	  open("a.json", "w"))
+	PY
+	start_stub a.json
+	GTH_REGISTRY_USER=gth GTH_REGISTRY_PASSWORD=sekrit-pw run gth-build assemble \
+		--base "127.0.0.1:$STUB_PORT/base/img:1" --insecure "127.0.0.1:$STUB_PORT" \
+		--insecure "127.0.0.1:$b_port" --layer app:/app -o oci:out --json
+	expect_rc 0
+	expect_json '[.data.image.layers[].action] == ["base","built"]'
+	check [ "$(config_of out | jq -c .config.Env)" = '["FROM_BASE=1"]' ]
+	check [ "$(manifest_of out | jq -r '.layers[0].mediaType')" = application/vnd.oci.image.layer.v1.tar ]
+	# A got the credentials after its challenge; B, on another port, never did
+	check [ "$(jq -r 'select(.path | test("blobs")) | .headers.authorization' "$STUB_LOG" | sort -u)" = "Basic $(printf gth:sekrit-pw | base64)" ]
+	check [ "$(jq -r '.headers.authorization // "none"' "$b_log" | sort -u)" = none ]
+	check [ "$(jq -s length "$b_log")" -eq 1 ]
+}
+t "Authorization never follows a redirect to another host" case_redirect_auth
+
 finish

@@ -75,6 +75,17 @@ case_mount() {
 	run gth-build push "oci:$IMG:v1" "$OPEN/acme/third:v1" --insecure "$OPEN" --no-mount -v
 	expect_rc 0
 	expect_err_lacks "mounted"
+	# gth.yaml's build section: insecure hosts and jobs; GitHub Actions step output
+	printf 'build:\n  insecure: ["%s"]\n  jobs: 1\n' "$OPEN" >gth.yaml
+	: >gh-out
+	GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/gh-out run gth-build push "oci:$IMG:v1" \
+		"$OPEN/acme/fourth:v1" --config gth.yaml
+	expect_rc 0
+	check grep -qx "digest=$DIGEST" gh-out
+	printf 'build:\n  insecure: nope\n' >bad.yaml
+	run gth-build push "oci:$IMG:v1" "$OPEN/acme/fourth:v1" --config bad.yaml
+	expect_rc 78
+	expect_err_contains "bad.yaml:2"
 }
 t "a second destination mounts the first one's blobs" case_mount
 
@@ -335,5 +346,18 @@ case_registry_restart() {
 	check [ "$(inspect_digest "docker://$REGISTRY_HOST/acme/big:v1")" = "$(jq -r '.manifests[0].digest' big/index.json)" ]
 }
 t "the registry stopped mid-upload and started again" case_registry_restart
+
+case_progress_tty() {
+	# on a terminal (script(1) gives one) a progress bar is drawn; in CI it is not
+	TERM=xterm script -qefc "gth-build push oci:$IMG:v1 $OPEN/acme/tty:v1 --insecure $OPEN" \
+		/dev/null >tty.out 2>&1 </dev/null
+	check grep -q "pushing $OPEN/acme/tty \[##############################\]" tty.out
+	check grep -q $'\r' tty.out
+	CI=true TERM=xterm script -qefc "gth-build push oci:$IMG:v1 $OPEN/acme/tty2:v1 --insecure $OPEN" \
+		/dev/null >ci.out 2>&1 </dev/null
+	check grep -q "pushed $OPEN/acme/tty2:v1" ci.out
+	! grep -q "pushing" ci.out || _fail "a progress bar in CI"
+}
+t "a progress bar only on a terminal" case_progress_tty
 
 finish
