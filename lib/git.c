@@ -1178,7 +1178,7 @@ static int diff_changes(struct gth_buf *out, const struct gth_git_changes *c,
 
 static void backoff(int64_t base, int attempt)
 {
-	int64_t cap = 8000, d = base;
+	int64_t cap = 5000, d = base;
 	int i;
 
 	for (i = 1; i < attempt && d < cap; i++)
@@ -1198,7 +1198,7 @@ int gth_git_update(struct gth_git_update_result *res, struct gth_git *g,
 	const char *base_branch, *dst_branch;
 	char *dst_ref = NULL, *local_path = NULL;
 	int retries = o->retries == 0 ? 10 : (o->retries < 0 ? 0 : o->retries);
-	int64_t back = o->backoff_ms > 0 ? o->backoff_ms : 250;
+	int64_t back = o->backoff_ms > 0 ? o->backoff_ms : 100;
 	int attempt, rc = -1, worktree = !g->is_cache;
 	int pushing = !o->no_push && !o->dry_run;
 

@@ -115,7 +115,7 @@ struct gth_git_update_opts {
 				   * git config, else GIT_AUTHOR_NAME/_EMAIL, else
 				   * "gth <gth@localhost>" */
 	int retries;              /* lost races retried; default 10 when 0, -1 for none */
-	int64_t backoff_ms;       /* first backoff, default 250; doubles, cap 8 s */
+	int64_t backoff_ms;       /* first backoff, default 100; doubles, cap 5 s */
 	int no_push;              /* commit only (a work tree's branch moves to it) */
 	int dry_run;              /* edit once, fill result.diff, commit nothing */
 	gth_git_edit_fn edit;
