@@ -1,4 +1,4 @@
-/* Image references as gth-bump needs them: the normalised repository to compare
+/* Image references as gth-bump needs them, through lib/ref: the normalised repository to compare
  * ("nginx" and "docker.io/library/nginx" are the same), the tag and the digest,
  * and where the repository ends in a reference as it is written in a manifest. */
 #ifndef GTH_BUMP_IMGREF_H

@@ -46,7 +46,7 @@ case_bad_reference() {
 	repo
 	run gth-bump --image 'ghcr.io/Acme/API:v1' --repo "$URL"
 	expect_rc 65
-	expect_err_contains "invalid image reference 'ghcr.io/Acme/API:v1'"
+	expect_err_contains "invalid reference 'ghcr.io/Acme/API:v1'"
 	run gth-bump --image 'ghcr.io/acme/api:v1@sha256:xyz' --repo "$URL"
 	expect_rc 65
 	run gth-bump --image 'ghcr.io/acme/api' --repo "$URL"
