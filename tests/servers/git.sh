@@ -15,7 +15,8 @@
 git_identity() {
 	export GIT_AUTHOR_NAME="Gth Test" GIT_AUTHOR_EMAIL="test@gth.invalid"
 	export GIT_COMMITTER_NAME="Gth Test" GIT_COMMITTER_EMAIL="test@gth.invalid"
-	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$T/gitconfig
+	: >"$T/gitconfig"
 	export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$T/cache}
 }
 
