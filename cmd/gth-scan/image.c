@@ -755,7 +755,8 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 	} else if (scan_registry(&ic, image, err) < 0) {
 		goto done;
 	}
-	qsort(ic.fs.v, ic.fs.n, sizeof(*ic.fs.v), cmp_path);
+	if (ic.fs.n > 1)
+		qsort(ic.fs.v, ic.fs.n, sizeof(*ic.fs.v), cmp_path);
 	osr = fs_read(&ic.fs, "etc/os-release");
 	if (osr == NULL)
 		osr = fs_read(&ic.fs, "usr/lib/os-release");
