@@ -302,14 +302,18 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	}
 	gth_log_set_quiet(o.common.quiet);
 	gth_log_set_verbose(o.common.verbose);
-	/* one libgit2 start for the event, the config and tags (each loads CA files) */
-	git_libgit2_init();
-	git_init = 1;
-	if (gth_event_begin(&ev, TOOL) < 0) {
-		gth_error_set(&err, GTH_EXIT_SOFTWARE, "out of memory");
-		goto fail;
+	/* The event (its git facts) only with --json: a push needs nothing from git,
+	 * and starting libgit2 loads the CA bundle. One start serves the event, the
+	 * config and tags. */
+	if (o.common.json) {
+		git_libgit2_init();
+		git_init = 1;
+		if (gth_event_begin(&ev, TOOL) < 0) {
+			gth_error_set(&err, GTH_EXIT_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		event_begun = 1;
 	}
-	event_begun = 1;
 	if (load_config(&o, &cfg, &err) < 0)
 		goto fail;
 	{
@@ -371,7 +375,8 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 		break;
 	}
 	rc = 0;
-	summarise(&ev, vd->verb, image);
+	if (event_begun)
+		summarise(&ev, vd->verb, image);
 	if (image && gth_json_str(image, "digest") && vd->verb != VERB_TAGS) {
 		struct gth_error gerr = GTH_ERROR_INIT;
 
