@@ -282,6 +282,19 @@ case_watch_sync_then_pause_then_promote() {
 	expect_json '.data.requests <= 3'
 }
 
+case_watch_live_block() {
+	# on a terminal the state is redrawn in place (cursor up, erase line), not appended
+	start_kube_api "$F/objects.json" "$F/sync-then-canary.json"
+	TERM=xterm run script -qec "gth-canary watch gatheraa-backend --kubeconfig '$KUBECONFIG_FILE' --app gatheraa-backend --revision $REV --until paused --timeout 30s" /dev/null
+	expect_rc 0
+	grep -q $'\033\[1A\033\[2K' "$OUT" || _fail "no redraw sequence on the terminal"
+	expect_out_contains "rollout gatheraa-backend: Paused step 2/4 weight 20: CanaryPauseStep"
+	# the same with CI set: plain lines
+	CI=true TERM=xterm run script -qec "gth-canary watch gatheraa-backend --kubeconfig '$KUBECONFIG_FILE' --until paused --timeout 30s" /dev/null
+	expect_rc 0
+	! grep -q $'\033\[1A' "$OUT" || _fail "redraw sequence in CI"
+}
+
 case_watch_paused_is_2() {
 	start_kube_api "$F/objects.json" "$F/sync-then-canary.json"
 	run gth-canary watch gatheraa-backend --kubeconfig "$KUBECONFIG_FILE" --app gatheraa-backend --revision "${REV:0:12}" --timeout 30s --json
@@ -398,6 +411,7 @@ t "promote --full" case_promote_full
 t "promote of a missing rollout is 66" case_promote_not_found
 t "watch: sync, canary to the pause, promote, healthy" case_watch_sync_then_pause_then_promote
 t "watch: paused for approval is 2" case_watch_paused_is_2
+t "watch: a live block on a terminal, lines in CI" case_watch_live_block
 t "watch --refresh patches the annotation and waits" case_watch_refresh
 t "watch: aborted is 1 with Argo's message" case_watch_aborted_is_1
 t "watch: failed sync is 1" case_watch_sync_failed_is_1
