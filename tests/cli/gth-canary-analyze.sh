@@ -263,12 +263,19 @@ case_initial_delay_and_interval_override() {
 
 case_interrupt_terminates() {
 	template forever "$(ratio_metric a healthy '    successCondition: result[0] >= 0.99')"
+	# (a background job of a non-interactive shell starts with SIGINT ignored until
+	# gth-canary installs its handler: signal until it ends, then make sure it did)
 	gth-canary analyze forever.yaml --json >"$OUT" 2>"$ERR" &
 	local pid=$! n=100
-	# once the first measurement is out
 	while [ "$n" -gt 0 ] && ! grep -q "a #1" "$ERR"; do sleep 0.1; n=$((n - 1)); done
 	sleep 0.3
-	kill -INT "$pid"
+	n=60
+	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
+		kill -INT "$pid" 2>/dev/null || true
+		sleep 0.5
+		n=$((n - 1))
+	done
+	kill -KILL "$pid" 2>/dev/null || true
 	rc=0
 	wait "$pid" || rc=$?
 	expect_rc 0
