@@ -5,10 +5,17 @@
 
 #define AC_OUT 0x80000000u
 #define AC_STATE(v) ((v) & ~AC_OUT)
+#define AC_OUT16 0x8000u
 
 struct scan_ac {
 	uint32_t n;          /* states */
-	uint32_t *delta;     /* n * 256; AC_OUT set when the target reports something */
+	uint32_t *delta;     /* while building: n * 256 transitions */
+	uint32_t ncls;       /* byte classes: 0 for bytes in no pattern, one per other byte */
+	unsigned char cls[256];
+	uint32_t *table;     /* n * ncls: the target's row offset (state * ncls), AC_OUT set
+			      * when the target reports something; NULL when table16 is used */
+	uint16_t *table16;   /* the same in 16 bits (AC_OUT16) when n * ncls < 32768 */
+	uint32_t *orig;      /* row number (breadth-first order) -> state of own/out_link */
 	uint32_t *own;       /* first pattern ending in the state, or UINT32_MAX */
 	uint32_t *next_pat;  /* next pattern ending in the same state */
 	uint32_t *out_link;  /* nearest fail ancestor that reports, or 0 (root never does) */
@@ -118,12 +125,79 @@ struct scan_ac *scan_ac_new(const char *const *patterns, size_t n)
 		if (t && (ac->own[t] != UINT32_MAX || ac->out_link[t]))
 			ac->delta[i] = t | AC_OUT;
 	}
-	/* Fold case into the table so the scan loop needs no second lookup. */
-	for (s = 0; s < ac->n; s++) {
+	/* Compress the alphabet: bytes that occur in no pattern all behave alike, so
+	 * the table stays small enough for the cache. Upper case shares the class of
+	 * lower case. */
+	{
+		unsigned char rep[256];
 		int c;
 
+		memset(ac->cls, 0, sizeof(ac->cls));
+		ac->ncls = 1;
+		rep[0] = 0;
+		for (i = 0; i < n; i++) {
+			const unsigned char *p = (const unsigned char *)patterns[i];
+
+			for (; *p; p++) {
+				unsigned char b = lower_tab[*p];
+
+				if (!ac->cls[b]) {
+					/* Class 0 must be a byte in no pattern. */
+					ac->cls[b] = (unsigned char)ac->ncls;
+					rep[ac->ncls++] = b;
+				}
+			}
+		}
+		for (c = 0; c < 256 && ac->ncls > 1; c++)
+			if (!ac->cls[lower_tab[c]]) {
+				rep[0] = (unsigned char)c;
+				break;
+			}
 		for (c = 'A'; c <= 'Z'; c++)
-			ac->delta[(size_t)s * 256 + c] = ac->delta[(size_t)s * 256 + c + 32];
+			ac->cls[c] = ac->cls[c + 32];
+		/* Rows in breadth-first order: the shallow states, where a scan spends
+		 * nearly all its time, share a few cache lines. */
+		{
+			uint32_t *row = malloc(ac->n * sizeof(*row));
+			size_t cells = (size_t)ac->n * ac->ncls;
+
+			ac->orig = malloc(ac->n * sizeof(*ac->orig));
+			if (!row || !ac->orig) {
+				free(row);
+				goto fail;
+			}
+			row[0] = 0;
+			ac->orig[0] = 0;
+			for (s = 0; s < tail; s++) {
+				row[queue[s]] = s + 1;
+				ac->orig[s + 1] = queue[s];
+			}
+			if (cells < AC_OUT16)
+				ac->table16 = malloc(cells * sizeof(uint16_t));
+			else
+				ac->table = malloc(cells * sizeof(uint32_t));
+			if (!ac->table16 && !ac->table) {
+				free(row);
+				goto fail;
+			}
+			for (s = 0; s < ac->n; s++) {
+				uint32_t k, from = row[s];
+
+				for (k = 0; k < ac->ncls; k++) {
+					uint32_t v = ac->delta[(size_t)s * 256 + rep[k]];
+					uint32_t off = row[AC_STATE(v)] * ac->ncls;
+
+					if (ac->table16)
+						ac->table16[(size_t)from * ac->ncls + k] =
+							(uint16_t)(off | (v & AC_OUT ? AC_OUT16 : 0));
+					else
+						ac->table[(size_t)from * ac->ncls + k] = off | (v & AC_OUT);
+				}
+			}
+			free(row);
+		}
+		free(ac->delta);
+		ac->delta = NULL;
 	}
 	free(queue);
 	free(fail);
@@ -140,6 +214,9 @@ void scan_ac_free(struct scan_ac *ac)
 	if (!ac)
 		return;
 	free(ac->delta);
+	free(ac->table);
+	free(ac->table16);
+	free(ac->orig);
 	free(ac->own);
 	free(ac->next_pat);
 	free(ac->out_link);
@@ -170,15 +247,30 @@ int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac
 		 void *ctx)
 {
 	const unsigned char *p = data, *end = p + len;
-	const uint32_t *delta = ac->delta;
+	const unsigned char *cls = ac->cls;
 	uint32_t s = 0;
 	int rc;
 
+	if (ac->table16) {
+		const uint16_t *t = ac->table16;
+
+		while (p < end) {
+			s = t[s + cls[*p++]];
+			if (s & AC_OUT16) {
+				s &= ~AC_OUT16;
+				if ((rc = report(ac, ac->orig[s / ac->ncls],
+						 (size_t)(p - (const unsigned char *)data), cb, ctx)))
+					return rc;
+			}
+		}
+		return 0;
+	}
 	while (p < end) {
-		s = delta[(size_t)s * 256 + *p++];
+		s = ac->table[s + cls[*p++]];
 		if (s & AC_OUT) {
 			s = AC_STATE(s);
-			if ((rc = report(ac, s, (size_t)(p - (const unsigned char *)data), cb, ctx)))
+			if ((rc = report(ac, ac->orig[s / ac->ncls],
+					 (size_t)(p - (const unsigned char *)data), cb, ctx)))
 				return rc;
 		}
 	}

@@ -316,11 +316,11 @@ const struct scan_rule_def scan_builtin_rules[] = {
 	  1, 0.0, 0 },
 	{ "generic-api-key", "Generic secret assignment", SCAN_SEV_MEDIUM,
 	  "key|secret|token|passw|pwd|credential",
-	  "(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.\\-]{0,30}(?:api[_.\\-]?key|apikey|secret|token|passw(?:or)?d|pwd|credentials?|access[_.\\-]?key|private[_.\\-]?key|auth[_.\\-]?key)[A-Za-z0-9_.\\-]{0,20}[\"\\']?\\s{0,5}(?::=|=>|\\?=|=|:)\\s{0,5}[\"\\'`]([^\"\\'`\\s]{12,200})[\"\\'`]",
+	  "(?i)(?:api[_.\\-]?key|apikey|secret|token|passw(?:or)?d|pwd|credentials?|access[_.\\-]?key|private[_.\\-]?key|auth[_.\\-]?key)[A-Za-z0-9_.\\-]{0,20}[\"\\']?\\s{0,5}(?::=|=>|\\?=|=|:)\\s{0,5}[\"\\'`]([^\"\\'`\\s]{12,200})[\"\\'`]",
 	  1, 3.5, SCAN_RULE_GENERIC },
 	{ "generic-password", "Generic password or token in a config file", SCAN_SEV_MEDIUM,
 	  "passw|pwd|secret|token",
-	  "(?i)(?:^|[\\s{,])[A-Za-z0-9_.\\-]{0,30}(?:passw(?:or)?d|pwd|secret|token)[A-Za-z0-9_.\\-]{0,20}[ \\t]{0,5}(?:=|:)[ \\t]{0,5}([A-Za-z0-9!@#%^&*_+=/.~\\-]{12,128})[ \\t]*(?:#.*)?$",
+	  "(?i)(?:passw(?:or)?d|pwd|secret|token)[A-Za-z0-9_.\\-]{0,20}[ \\t]{0,5}(?:=|:)[ \\t]{0,5}([A-Za-z0-9!@#%^&*_+=/.~\\-]{12,128})[ \\t]*(?:#.*)?$",
 	  1, 3.5, SCAN_RULE_GENERIC },
 };
 

@@ -464,6 +464,20 @@ static int on_keyword(void *ctx, uint32_t kwid, size_t end)
 
 	if (kstart < st->until[ri])
 		return 0;
+	if (r->flags & SCAN_RULE_GENERIC) {
+		/* Generic rules need an assignment within a few words after the keyword
+		 * (at most 29 bytes by their patterns): most keyword hits in code have
+		 * none, and a memchr is cheaper than a match attempt. */
+		size_t lim = st->len - end < 48 ? st->len - end : 48;
+		const char *q = st->data + end;
+		size_t i;
+		int assign = 0;
+
+		for (i = 0; i < lim && q[i] != '\n' && !assign; i++)
+			assign = q[i] == '=' || q[i] == ':';
+		if (!assign)
+			return 0;
+	}
 	a = line_start(st->data, kstart, 1024);
 	if (a < st->until[ri])
 		a = st->until[ri];

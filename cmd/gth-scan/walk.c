@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <git2.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,9 +36,12 @@ struct walker {
 	const struct gth_node *disable;
 	const struct gth_node *cfg_skip;
 	git_repository *repo;   /* for .gitignore; NULL outside a work tree */
+	int no_gitignore;       /* the root itself is ignored: its .gitignore rules would skip everything */
 	const char *target;
 	long max_size;
-	struct gth_buf data;
+	struct fctx *main_ctx;  /* scanning in the walking thread */
+	struct pool *pool;      /* worker threads, or NULL */
+	pthread_mutex_t mu;     /* res->warnings and vuln while workers run */
 	struct dir_id *seen;    /* every folder entered (symlinked folders only once) */
 	size_t nseen, cap_seen;
 	struct dir_id *stack;   /* the folders above the current one */
@@ -55,9 +60,37 @@ static int git_fail(struct gth_error *err, int code, const char *what)
 	return gth_error_set(err, code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
 }
 
-static void skipped(struct walker *w, enum scan_skip why, const char *rel, const char *detail)
+/* What scans one file: the walking thread or a worker, each with its own findings,
+ * counters and buffer (merged when the walk ends). */
+struct fctx {
+	struct walker *w;
+	struct scan_findings *out;
+	struct scan_stats *stats;
+	struct gth_buf data;
+	struct gth_error err;
+	int do_scan;            /* secrets and misconfigurations (and counting) */
+	int do_vuln;            /* lockfiles: always in the walking thread */
+};
+
+static void walk_warn(struct walker *w, const char *fmt, ...) GTH_PRINTF(2, 3);
+static void walk_warn(struct walker *w, const char *fmt, ...)
 {
-	w->res->stats.skipped[why]++;
+	struct gth_buf b = GTH_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (gth_buf_vprintf(&b, fmt, ap) == 0) {
+		pthread_mutex_lock(&w->mu);
+		scan_result_warn(w->res, "%s", gth_buf_cstr(&b));
+		pthread_mutex_unlock(&w->mu);
+	}
+	va_end(ap);
+	gth_buf_release(&b);
+}
+
+static void skipped(struct fctx *c, enum scan_skip why, const char *rel, const char *detail)
+{
+	c->stats->skipped[why]++;
 	gth_verbose("skip %s: %s%s%s", rel, skip_names[why], detail ? ", " : "", detail ? detail : "");
 }
 
@@ -79,75 +112,272 @@ static int skip_glob(const struct walker *w, const char *rel)
 }
 
 /* Every scanner on one file's bytes. */
-static int scan_bytes(struct walker *w, const char *rel, const char *data, size_t len)
+static int scan_bytes(struct fctx *c, const char *rel, const char *data, size_t len)
 {
+	struct walker *w = c->w;
 	const struct scan_opts *o = w->o;
 	size_t probe = len < BINARY_PROBE ? len : BINARY_PROBE;
 
 	if (memchr(data, '\0', probe)) {
-		skipped(w, SCAN_SKIP_BINARY, rel, NULL);
+		if (c->do_scan)
+			skipped(c, SCAN_SKIP_BINARY, rel, NULL);
 		return 0;
 	}
-	w->res->stats.files++;
-	w->res->stats.bytes += len;
-	if (w->secrets &&
-	    scan_secrets_scan(w->secrets, &w->res->findings, w->target, rel, data, len) < 0)
-		return gth_error_set(w->err, GTH_EXIT_SOFTWARE, "out of memory");
-	if ((o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_MISCONFIG)) && scan_misconfig_wants(rel)) {
-		int r = scan_misconfig_scan(&w->res->findings, w->target, rel, data, len, w->disable);
+	if (c->do_scan) {
+		c->stats->files++;
+		c->stats->bytes += len;
+		if (w->secrets && scan_secrets_scan(w->secrets, c->out, w->target, rel, data, len) < 0)
+			return gth_error_set(&c->err, GTH_EXIT_SOFTWARE, "out of memory");
+		if ((o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_MISCONFIG)) && scan_misconfig_wants(rel)) {
+			int r = scan_misconfig_scan(c->out, w->target, rel, data, len, w->disable);
 
-		if (r < 0)
-			return gth_error_set(w->err, GTH_EXIT_SOFTWARE, "out of memory");
-		if (r == 1)
-			gth_verbose("%s: not YAML, no misconfiguration checks", rel);
+			if (r < 0)
+				return gth_error_set(&c->err, GTH_EXIT_SOFTWARE, "out of memory");
+			if (r == 1)
+				gth_verbose("%s: not YAML, no misconfiguration checks", rel);
+		}
 	}
-	if ((o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_VULN)) && scan_vuln_wants(rel) &&
-	    scan_vuln_file(w->res, o, rel, data, len, w->err) < 0)
+	if (c->do_vuln && (o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_VULN)) && scan_vuln_wants(rel) &&
+	    scan_vuln_file(w->res, o, rel, data, len, &c->err) < 0)
 		return -1;
 	return 0;
 }
 
-static int read_and_scan(struct walker *w, const char *path, const char *rel)
+static int read_and_scan(struct fctx *c, const char *path, const char *rel)
 {
+	struct walker *w = c->w;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	char detail[64];
 
 	if (fd < 0) {
+		if (!c->do_scan)
+			return 0;
 		if (errno == ELOOP) {
-			scan_result_warn(w->res, "%s: symlink loop, not scanned", rel);
-			w->res->stats.skipped[SCAN_SKIP_SYMLINK]++;
+			walk_warn(w, "%s: symlink loop, not scanned", rel);
+			c->stats->skipped[SCAN_SKIP_SYMLINK]++;
 		} else {
-			scan_result_warn(w->res, "%s: %s, not scanned", rel, strerror(errno));
-			w->res->stats.skipped[SCAN_SKIP_UNREADABLE]++;
+			walk_warn(w, "%s: %s, not scanned", rel, strerror(errno));
+			c->stats->skipped[SCAN_SKIP_UNREADABLE]++;
 		}
 		return 0;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		skipped(w, SCAN_SKIP_SPECIAL, rel, NULL);
+		if (c->do_scan)
+			skipped(c, SCAN_SKIP_SPECIAL, rel, NULL);
 		return 0;
 	}
 	if (st.st_size > w->max_size) {
 		close(fd);
 		snprintf(detail, sizeof(detail), "%lld bytes over the limit of %ld",
 			 (long long)st.st_size, w->max_size);
-		skipped(w, SCAN_SKIP_HUGE, rel, detail);
+		if (c->do_scan)
+			skipped(c, SCAN_SKIP_HUGE, rel, detail);
 		return 0;
 	}
-	gth_buf_clear(&w->data);
+	gth_buf_clear(&c->data);
 	{
 		struct gth_error rerr = GTH_ERROR_INIT;
 
-		if (gth_buf_read_fd(&w->data, fd, rel, (size_t)w->max_size, &rerr) < 0) {
+		if (gth_buf_read_fd(&c->data, fd, rel, (size_t)w->max_size, &rerr) < 0) {
 			close(fd);
-			scan_result_warn(w->res, "%s: %s, not scanned", rel, rerr.msg);
-			w->res->stats.skipped[SCAN_SKIP_UNREADABLE]++;
+			if (c->do_scan) {
+				walk_warn(w, "%s: %s, not scanned", rel, rerr.msg);
+				c->stats->skipped[SCAN_SKIP_UNREADABLE]++;
+			}
 			return 0;
 		}
 	}
 	close(fd);
-	return scan_bytes(w, rel, w->data.ptr ? w->data.ptr : "", w->data.len);
+	return scan_bytes(c, rel, c->data.ptr ? c->data.ptr : "", c->data.len);
+}
+
+/* ---- workers ---- */
+
+#define QUEUE_CAP 256
+#define MAX_WORKERS 4
+
+struct job {
+	char *path, *rel;
+};
+
+struct worker {
+	pthread_t thread;
+	struct pool *pool;
+	struct fctx ctx;
+	struct scan_findings findings;
+	struct scan_stats stats;
+	int failed;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	struct job q[QUEUE_CAP];
+	size_t head, n;
+	int closing;
+	int failed;             /* a worker failed (out of memory): stop early */
+	struct worker workers[MAX_WORKERS];
+	size_t nworkers;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct pool *p = wk->pool;
+
+	for (;;) {
+		struct job j;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->n && !p->closing)
+			pthread_cond_wait(&p->not_empty, &p->mu);
+		if (!p->n) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		j = p->q[p->head];
+		p->head = (p->head + 1) % QUEUE_CAP;
+		p->n--;
+		pthread_cond_signal(&p->not_full);
+		pthread_mutex_unlock(&p->mu);
+		if (!wk->failed && read_and_scan(&wk->ctx, j.path, j.rel) < 0) {
+			wk->failed = 1;
+			pthread_mutex_lock(&p->mu);
+			p->failed = 1;
+			pthread_mutex_unlock(&p->mu);
+		}
+		free(j.path);
+		free(j.rel);
+	}
+	return NULL;
+}
+
+/* Hand a file to the workers; -1 when a worker failed or memory ran out. */
+static int pool_push(struct walker *w, const char *path, const char *rel)
+{
+	struct pool *p = w->pool;
+	struct job j;
+	int failed;
+
+	j.path = strdup(path);
+	j.rel = strdup(rel);
+	if (!j.path || !j.rel) {
+		free(j.path);
+		free(j.rel);
+		return gth_error_set(w->err, GTH_EXIT_SOFTWARE, "out of memory");
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->n == QUEUE_CAP && !p->failed)
+		pthread_cond_wait(&p->not_full, &p->mu);
+	failed = p->failed;
+	if (!failed) {
+		p->q[(p->head + p->n) % QUEUE_CAP] = j;
+		p->n++;
+		pthread_cond_signal(&p->not_empty);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (failed) {
+		free(j.path);
+		free(j.rel);
+		return -1;
+	}
+	return 0;
+}
+
+static int pool_start(struct walker *w, size_t n)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	size_t i;
+
+	if (!p)
+		return -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->not_empty, NULL);
+	pthread_cond_init(&p->not_full, NULL);
+	w->pool = p;
+	for (i = 0; i < n && i < MAX_WORKERS; i++) {
+		struct worker *wk = &p->workers[i];
+
+		wk->pool = p;
+		wk->ctx.w = w;
+		wk->ctx.out = &wk->findings;
+		wk->ctx.stats = &wk->stats;
+		wk->ctx.do_scan = 1;
+		if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0)
+			break;
+		p->nworkers++;
+	}
+	return p->nworkers ? 0 : -1;
+}
+
+/* Wait for the workers and merge what they found; 0, or -1 when one failed. */
+static int pool_finish(struct walker *w)
+{
+	struct pool *p = w->pool;
+	size_t i, k;
+	int rc = 0;
+
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	p->closing = 1;
+	pthread_cond_broadcast(&p->not_empty);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nworkers; i++) {
+		struct worker *wk = &p->workers[i];
+
+		pthread_join(wk->thread, NULL);
+		if (wk->failed && rc == 0) {
+			*w->err = wk->ctx.err;
+			if (!w->err->exit)
+				gth_error_set(w->err, GTH_EXIT_SOFTWARE, "out of memory");
+			rc = -1;
+		}
+		for (k = 0; k < wk->findings.n; k++)
+			if (scan_findings_move(&w->res->findings, &wk->findings.v[k]) < 0 && rc == 0)
+				rc = gth_error_set(w->err, GTH_EXIT_SOFTWARE, "out of memory");
+		wk->findings.n = 0;
+		scan_findings_release(&wk->findings);
+		w->res->stats.files += wk->stats.files;
+		w->res->stats.bytes += wk->stats.bytes;
+		for (k = 0; k < SCAN_SKIP_COUNT; k++)
+			w->res->stats.skipped[k] += wk->stats.skipped[k];
+		gth_buf_release(&wk->ctx.data);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->not_empty);
+	pthread_cond_destroy(&p->not_full);
+	free(p);
+	w->pool = NULL;
+	return rc;
+}
+
+/* A regular file found by the walk: to a worker, or scanned here. Lockfiles are
+ * always read here too, since the vulnerability scanner is not thread-safe. */
+static int handle_file(struct walker *w, const char *path, const char *rel)
+{
+	struct fctx *c = w->main_ctx;
+
+	if (!w->pool)
+		return read_and_scan(c, path, rel) < 0 ? (*w->err = c->err, -1) : 0;
+	if (pool_push(w, path, rel) < 0)
+		return -1;
+	if ((w->o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_VULN)) && scan_vuln_wants(rel)) {
+		int rc;
+
+		c->do_scan = 0;
+		c->do_vuln = 1;
+		/* The vulnerability scanner may add warnings while workers do. */
+		pthread_mutex_lock(&w->mu);
+		rc = read_and_scan(c, path, rel);
+		pthread_mutex_unlock(&w->mu);
+		if (rc < 0)
+			*w->err = c->err;
+		return rc;
+	}
+	return 0;
 }
 
 static int seen_add(struct walker *w, dev_t dev, ino_t ino)
@@ -186,7 +416,7 @@ static int is_ignored(struct walker *w, const char *rel)
 	int ignored = 0;
 	char *wdrel;
 
-	if (!w->repo)
+	if (!w->repo || w->no_gitignore)
 		return 0;
 	wdrel = gth_strdupf("%s%s", w->res->repo_prefix ? w->res->repo_prefix : "", rel);
 	if (!wdrel)
@@ -204,40 +434,40 @@ static int walk_entry(struct walker *w, const char *path, const char *rel, unsig
 	struct stat st;
 
 	if (skip_glob(w, rel)) {
-		skipped(w, SCAN_SKIP_IGNORED, rel, "--skip");
+		skipped(w->main_ctx, SCAN_SKIP_IGNORED, rel, "--skip");
 		return 0;
 	}
 	if (is_ignored(w, rel)) {
-		skipped(w, SCAN_SKIP_IGNORED, rel, ".gitignore");
+		skipped(w->main_ctx, SCAN_SKIP_IGNORED, rel, ".gitignore");
 		return 0;
 	}
 	if (type == DT_REG)
-		return read_and_scan(w, path, rel);
+		return handle_file(w, path, rel);
 	if (type == DT_LNK || type == DT_UNKNOWN || type == DT_DIR) {
 		if (stat(path, &st) < 0) {
 			if (errno == ELOOP) {
-				scan_result_warn(w->res, "%s: symlink loop, not scanned", rel);
+				walk_warn(w, "%s: symlink loop, not scanned", rel);
 				w->res->stats.skipped[SCAN_SKIP_SYMLINK]++;
 			} else if (errno == ENOENT && type == DT_LNK) {
-				skipped(w, SCAN_SKIP_SYMLINK, rel, "dangling");
+				skipped(w->main_ctx, SCAN_SKIP_SYMLINK, rel, "dangling");
 			} else {
-				scan_result_warn(w->res, "%s: %s, not scanned", rel, strerror(errno));
+				walk_warn(w, "%s: %s, not scanned", rel, strerror(errno));
 				w->res->stats.skipped[SCAN_SKIP_UNREADABLE]++;
 			}
 			return 0;
 		}
 		if (S_ISREG(st.st_mode))
-			return read_and_scan(w, path, rel);
+			return handle_file(w, path, rel);
 		if (S_ISDIR(st.st_mode)) {
 			if (on_stack(w, st.st_dev, st.st_ino)) {
-				scan_result_warn(w->res, "%s: symlink loop, not scanned", rel);
+				walk_warn(w, "%s: symlink loop, not scanned", rel);
 				w->res->stats.skipped[SCAN_SKIP_SYMLINK]++;
 				return 0;
 			}
 			return walk_dir(w, path, rel, &st);
 		}
 	}
-	skipped(w, SCAN_SKIP_SPECIAL, rel, NULL);
+	skipped(w->main_ctx, SCAN_SKIP_SPECIAL, rel, NULL);
 	return 0;
 }
 
@@ -268,7 +498,7 @@ static int walk_dir(struct walker *w, const char *path, const char *rel, const s
 		return 0;
 	}
 	if (!(d = opendir(path))) {
-		scan_result_warn(w->res, "%s: %s, not scanned", *rel ? rel : ".", strerror(errno));
+		walk_warn(w, "%s: %s, not scanned", *rel ? rel : ".", strerror(errno));
 		w->res->stats.skipped[SCAN_SKIP_UNREADABLE]++;
 		return 0;
 	}
@@ -358,6 +588,15 @@ static void find_repo(struct walker *w, const char *abs_root)
 		while (*rest == '/')
 			rest++;
 		w->res->repo_prefix = *rest ? gth_strdupf("%s/", rest) : strdup("");
+		if (*rest) {
+			int ignored = 0;
+
+			if (git_ignore_path_is_ignored(&ignored, w->repo, rest) == 0 && ignored) {
+				w->no_gitignore = 1;
+				gth_verbose("%s is ignored by its repository: .gitignore rules not applied",
+					    abs_root);
+			}
+		}
 	}
 }
 
@@ -381,13 +620,13 @@ static int tree_cb(const char *root, const git_tree_entry *e, void *payload)
 		return -1;
 	}
 	if (skip_glob(w, rel)) {
-		skipped(w, SCAN_SKIP_IGNORED, rel, "--skip");
+		skipped(w->main_ctx, SCAN_SKIP_IGNORED, rel, "--skip");
 		rc = 1; /* skips a subtree; ignored for blobs */
 	} else if (type == GIT_OBJECT_BLOB) {
 		git_blob *blob = NULL;
 
 		if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
-			skipped(w, SCAN_SKIP_SYMLINK, rel, "link in a commit");
+			skipped(w->main_ctx, SCAN_SKIP_SYMLINK, rel, "link in a commit");
 		} else if (git_blob_lookup(&blob, tw->repo, git_tree_entry_id(e)) < 0) {
 			git_fail(w->err, GTH_EXIT_DATAERR, rel);
 			tw->failed = 1;
@@ -400,16 +639,17 @@ static int tree_cb(const char *root, const git_tree_entry *e, void *payload)
 
 				snprintf(detail, sizeof(detail), "%llu bytes over the limit of %ld",
 					 (unsigned long long)size, w->max_size);
-				skipped(w, SCAN_SKIP_HUGE, rel, detail);
-			} else if (scan_bytes(w, rel, size ? git_blob_rawcontent(blob) : "",
+				skipped(w->main_ctx, SCAN_SKIP_HUGE, rel, detail);
+			} else if (scan_bytes(w->main_ctx, rel, size ? git_blob_rawcontent(blob) : "",
 					      (size_t)size) < 0) {
+				*w->err = w->main_ctx->err;
 				tw->failed = 1;
 				rc = -1;
 			}
 			git_blob_free(blob);
 		}
 	} else if (type == GIT_OBJECT_COMMIT) {
-		skipped(w, SCAN_SKIP_SPECIAL, rel, "submodule");
+		skipped(w->main_ctx, SCAN_SKIP_SPECIAL, rel, "submodule");
 	}
 	free(rel);
 	return rc;
@@ -475,20 +715,81 @@ done:
 	return rc;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Workers finish in any order: warnings are listed sorted. */
+static void sort_warnings(cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr), i;
+	char **v;
+
+	if (n < 2 || !(v = calloc((size_t)n, sizeof(*v))))
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = cJSON_GetArrayItem(arr, i)->valuestring;
+	qsort(v, (size_t)n, sizeof(*v), str_cmp);
+	for (i = 0; i < n; i++)
+		v[i] = strdup(v[i] ? v[i] : "");
+	for (i = n - 1; i >= 0; i--)
+		cJSON_DeleteItemFromArray(arr, i);
+	for (i = 0; i < n; i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v[i] ? v[i] : ""));
+		free(v[i]);
+	}
+	free(v);
+}
+
+/* A .git above or at abs_root (or $GIT_DIR): starting libgit2 costs a certificate
+ * store load, so folders outside any work tree do without it. */
+static int maybe_in_repo(const char *abs_root)
+{
+	struct gth_buf p = GTH_BUF_INIT;
+	char *dir = strdup(abs_root);
+	int found = getenv("GIT_DIR") != NULL;
+
+	while (dir && !found) {
+		char *slash;
+
+		if (gth_path_join(&p, *dir ? dir : "/", ".git") < 0)
+			break;
+		found = access(gth_buf_cstr(&p), F_OK) == 0;
+		slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		if (slash == dir && !dir[1])
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	gth_buf_release(&p);
+	return found;
+}
+
 int scan_fs(struct scan_result *res, const struct scan_opts *o, const char *path,
 	    struct gth_error *err)
 {
 	struct walker w;
+	struct fctx mc;
 	struct stat st;
 	char *abs_root = NULL;
-	int rc = -1;
+	int rc = -1, git_inited = 0;
 
 	memset(&w, 0, sizeof(w));
+	memset(&mc, 0, sizeof(mc));
 	w.o = o;
 	w.res = res;
 	w.err = err;
 	w.max_size = DEFAULT_MAX_FILE;
-	git_libgit2_init();
+	w.main_ctx = &mc;
+	pthread_mutex_init(&w.mu, NULL);
+	mc.w = &w;
+	mc.out = &res->findings;
+	mc.stats = &res->stats;
+	mc.do_scan = 1;
+	mc.do_vuln = 1;
 	if (o->cfg) {
 		const struct gth_node *skip = gth_node_get(o->cfg, "skip");
 
@@ -521,8 +822,11 @@ int scan_fs(struct scan_result *res, const struct scan_opts *o, const char *path
 		goto done;
 	}
 	w.target = res->target;
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode) && (o->git_ref || maybe_in_repo(abs_root))) {
+		git_libgit2_init();
+		git_inited = 1;
 		find_repo(&w, abs_root);
+	}
 	if (o->git_ref) {
 		if (!S_ISDIR(st.st_mode)) {
 			gth_error_set(err, GTH_EXIT_USAGE, "--git-ref needs a folder, not '%s'", path);
@@ -531,23 +835,41 @@ int scan_fs(struct scan_result *res, const struct scan_opts *o, const char *path
 		if (walk_ref(&w, abs_root, path) < 0)
 			goto done;
 	} else if (S_ISDIR(st.st_mode)) {
-		if (walk_dir(&w, path, "", &st) < 0)
+		int ncpu = gth_ncpu(), walked;
+
+		/* Workers read and scan; this thread walks (and reads lockfiles). */
+		if (ncpu > 1 && (o->scanner_mask & (SCAN_KIND_BIT(SCAN_KIND_SECRET) |
+						    SCAN_KIND_BIT(SCAN_KIND_MISCONFIG))) &&
+		    pool_start(&w, (size_t)ncpu) < 0 && !w.pool) {
+			gth_error_set(err, GTH_EXIT_SOFTWARE, "cannot start threads");
+			goto done;
+		}
+		walked = walk_dir(&w, path, "", &st);
+		if (pool_finish(&w) < 0 || walked < 0)
 			goto done;
 	} else {
 		const char *base = strrchr(path, '/');
 
-		if (read_and_scan(&w, path, base ? base + 1 : path) < 0)
+		if (read_and_scan(&mc, path, base ? base + 1 : path) < 0) {
+			*err = mc.err;
 			goto done;
+		}
 	}
+	if (res->warnings)
+		sort_warnings(res->warnings);
 	rc = 0;
 done:
+	if (w.pool)
+		pool_finish(&w);
+	gth_buf_release(&mc.data);
+	pthread_mutex_destroy(&w.mu);
 	free(abs_root);
 	free(w.seen);
 	free(w.stack);
-	gth_buf_release(&w.data);
 	scan_secrets_free(w.secrets);
 	git_repository_free(w.repo);
-	git_libgit2_shutdown();
+	if (git_inited)
+		git_libgit2_shutdown();
 	return rc;
 }
 

@@ -87,6 +87,18 @@ case_gitignore_and_skip() {
 }
 t ".gitignore (libgit2 rules) and --skip and scan.skip leave files out" case_gitignore_and_skip
 
+case_ignored_root() {
+	git init -q .
+	printf 'out/\n' >.gitignore
+	mkdir -p out/copy
+	printf 'GH=%s\n' "$SECRET" >out/copy/a.txt
+	run gth-scan fs out/copy --json -v
+	expect_rc 0
+	expect_json '[.data.findings[].path] == ["a.txt"]'
+	expect_err_contains "is ignored by its repository: .gitignore rules not applied"
+}
+t "a folder named on the command line is scanned even when its repository ignores it" case_ignored_root
+
 case_git_ref() {
 	git init -q .
 	git config user.email t@example.org
