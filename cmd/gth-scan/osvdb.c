@@ -18,7 +18,7 @@
 #include "gth/json.h"
 #include "gth/util.h"
 
-#define OSV_DB_SCHEMA "1"
+#define OSV_DB_SCHEMA "2"
 #define DEFAULT_MAX_ENTRY (64ull << 20)
 #define DEFAULT_MAX_TOTAL (8ull << 30)
 
@@ -26,6 +26,7 @@ struct osv_db {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *lookup;
+	sqlite3_stmt *lookup2;
 	sqlite3_stmt *ins_vuln;
 	sqlite3_stmt *ins_aff;
 	sqlite3_stmt *del_vuln;
@@ -38,8 +39,8 @@ static const char *const schema_sql =
 	" modified TEXT, json TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS vulns_source ON vulns(source);"
 	"CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL,"
-	" vuln_id TEXT NOT NULL, PRIMARY KEY(ecosystem, name, vuln_id)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS affected_vuln ON affected(vuln_id);"
+	" vid INTEGER NOT NULL, PRIMARY KEY(ecosystem, name, vid)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS affected_vid ON affected(vid);"
 	"CREATE TABLE IF NOT EXISTS sources(name TEXT PRIMARY KEY, url TEXT, etag TEXT,"
 	" last_modified TEXT, updated_at INTEGER, records INTEGER);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '" OSV_DB_SCHEMA "');";
@@ -76,6 +77,7 @@ void osv_db_close(struct osv_db *db)
 	if (db == NULL)
 		return;
 	sqlite3_finalize(db->lookup);
+	sqlite3_finalize(db->lookup2);
 	sqlite3_finalize(db->ins_vuln);
 	sqlite3_finalize(db->ins_aff);
 	sqlite3_finalize(db->del_vuln);
@@ -146,7 +148,8 @@ int osv_db_open(struct osv_db **out, const char *path, int create, struct gth_er
 		goto done;
 	}
 	sqlite3_busy_timeout(db->db, 30000);
-	if (sqlite3_exec(db->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(db->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		gth_error_set(err, GTH_EXIT_DATAERR, "'%s' is not an OSV cache: %s", path,
 			      sqlite3_errmsg(db->db));
 		goto done;
@@ -197,22 +200,26 @@ static int set_meta_now(struct osv_db *db, struct gth_error *err)
 static int store_record(struct osv_db *db, const struct osv_record *r, const char *json, size_t len,
 			const char *source, struct osv_import_stats *st, struct gth_error *err)
 {
-	if (prepare(db, &db->del_aff, "DELETE FROM affected WHERE vuln_id = ?1", err) < 0 ||
+	sqlite3_int64 vid;
+
+	if (prepare(db, &db->del_aff,
+		    "DELETE FROM affected WHERE vid = (SELECT rowid FROM vulns WHERE id = ?1)", err) < 0 ||
 	    prepare(db, &db->del_vuln, "DELETE FROM vulns WHERE id = ?1", err) < 0 ||
-	    prepare(db, &db->ins_vuln,
-		    "INSERT OR REPLACE INTO vulns(id, source, modified, json) VALUES(?1, ?2, ?3, ?4)", err) < 0 ||
-	    prepare(db, &db->ins_aff, "INSERT OR IGNORE INTO affected(ecosystem, name, vuln_id) VALUES(?1, ?2, ?3)",
+	    prepare(db, &db->ins_vuln, "INSERT INTO vulns(id, source, modified, json) VALUES(?1, ?2, ?3, ?4)",
+		    err) < 0 ||
+	    prepare(db, &db->ins_aff, "INSERT OR IGNORE INTO affected(ecosystem, name, vid) VALUES(?1, ?2, ?3)",
 		    err) < 0)
 		return -1;
+	/* a record replaces the one with its id: its index rows first */
 	sqlite3_reset(db->del_aff);
 	sqlite3_bind_text(db->del_aff, 1, r->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(db->del_aff) != SQLITE_DONE)
 		return db_error(err, db, "deleting a record");
+	sqlite3_reset(db->del_vuln);
+	sqlite3_bind_text(db->del_vuln, 1, r->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(db->del_vuln) != SQLITE_DONE)
+		return db_error(err, db, "deleting a record");
 	if (r->withdrawn) {
-		sqlite3_reset(db->del_vuln);
-		sqlite3_bind_text(db->del_vuln, 1, r->id, -1, SQLITE_STATIC);
-		if (sqlite3_step(db->del_vuln) != SQLITE_DONE)
-			return db_error(err, db, "deleting a record");
 		st->withdrawn++;
 		return 0;
 	}
@@ -223,6 +230,7 @@ static int store_record(struct osv_db *db, const struct osv_record *r, const cha
 	sqlite3_bind_text(db->ins_vuln, 4, json, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(db->ins_vuln) != SQLITE_DONE)
 		return db_error(err, db, "storing a record");
+	vid = sqlite3_last_insert_rowid(db->db);
 	for (size_t i = 0; i < r->naffected; i++) {
 		const struct osv_affected *a = &r->affected[i];
 		char name[1024];
@@ -232,7 +240,7 @@ static int store_record(struct osv_db *db, const struct osv_record *r, const cha
 		sqlite3_reset(db->ins_aff);
 		sqlite3_bind_text(db->ins_aff, 1, a->ecosystem, -1, SQLITE_STATIC);
 		sqlite3_bind_text(db->ins_aff, 2, name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(db->ins_aff, 3, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(db->ins_aff, 3, vid);
 		if (sqlite3_step(db->ins_aff) != SQLITE_DONE)
 			return db_error(err, db, "indexing a record");
 	}
@@ -489,7 +497,7 @@ int osv_db_import_source_zip(struct osv_db *db, const char *source, const char *
 	if (exec(db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(db->db,
-			       "DELETE FROM affected WHERE vuln_id IN (SELECT id FROM vulns WHERE source = ?1)",
+			       "DELETE FROM affected WHERE vid IN (SELECT rowid FROM vulns WHERE source = ?1)",
 			       -1, &s, NULL) != SQLITE_OK) {
 		db_error(err, db, "clearing a source");
 		goto done;
@@ -604,22 +612,36 @@ int osv_db_lookup(struct osv_db *db, const char *ecosystem, const char *name,
 		  void *ctx, struct gth_error *err)
 {
 	char base[256], iname[1024];
+	sqlite3_stmt *q;
 	int r, rc = 0;
 
-	if (prepare(db, &db->lookup,
-		    "SELECT DISTINCT v.id, v.json FROM affected a JOIN vulns v ON v.id = a.vuln_id"
-		    " WHERE a.ecosystem IN (?1, ?2) AND a.name = ?3 ORDER BY v.id", err) < 0)
-		return -1;
 	base_ecosystem(base, sizeof(base), ecosystem);
 	osv_index_name(iname, sizeof(iname), ecosystem, name);
-	sqlite3_reset(db->lookup);
-	sqlite3_bind_text(db->lookup, 1, ecosystem, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(db->lookup, 2, base, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(db->lookup, 3, iname, -1, SQLITE_TRANSIENT);
-	while ((r = sqlite3_step(db->lookup)) == SQLITE_ROW) {
+	if (strcmp(base, ecosystem) == 0) {
+		if (prepare(db, &db->lookup,
+			    "SELECT v.id, v.json FROM affected a JOIN vulns v ON v.rowid = a.vid"
+			    " WHERE a.ecosystem = ?1 AND a.name = ?2", err) < 0)
+			return -1;
+		q = db->lookup;
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, ecosystem, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, iname, -1, SQLITE_TRANSIENT);
+	} else {
+		/* a release's records and those of the release-less base ecosystem */
+		if (prepare(db, &db->lookup2,
+			    "SELECT DISTINCT v.id, v.json FROM affected a JOIN vulns v ON v.rowid = a.vid"
+			    " WHERE a.ecosystem IN (?1, ?2) AND a.name = ?3", err) < 0)
+			return -1;
+		q = db->lookup2;
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, ecosystem, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, base, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 3, iname, -1, SQLITE_TRANSIENT);
+	}
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		struct osv_record *rec = NULL;
-		const char *json = (const char *)sqlite3_column_text(db->lookup, 1);
-		int len = sqlite3_column_bytes(db->lookup, 1);
+		const char *json = (const char *)sqlite3_column_text(q, 1);
+		int len = sqlite3_column_bytes(q, 1);
 		if (osv_record_parse(&rec, json ? json : "", (size_t)len, db->path, err) < 0) {
 			rc = -1;
 			break;
@@ -633,7 +655,7 @@ int osv_db_lookup(struct osv_db *db, const char *ecosystem, const char *name,
 	}
 	if (rc == 0 && r != SQLITE_DONE)
 		rc = db_error(err, db, "looking up a package");
-	sqlite3_reset(db->lookup);
+	sqlite3_reset(q);
 	return rc;
 }
 
@@ -702,7 +724,7 @@ int osv_db_info(struct osv_db *db, cJSON **out, struct gth_error *err)
 	}
 	ecos = cJSON_AddArrayToObject(o, "ecosystems");
 	if (sqlite3_prepare_v2(db->db,
-			       "SELECT ecosystem, COUNT(DISTINCT vuln_id), COUNT(DISTINCT name) FROM affected"
+			       "SELECT ecosystem, COUNT(DISTINCT vid), COUNT(DISTINCT name) FROM affected"
 			       " GROUP BY ecosystem ORDER BY ecosystem", -1, &s, NULL) != SQLITE_OK) {
 		cJSON_Delete(o);
 		return db_error(err, db, "counting records");
