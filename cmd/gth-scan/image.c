@@ -743,7 +743,7 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 	struct image_ctx ic = { IMG_FS_INIT, 0 };
 	const struct gth_buf *osr;
 	char *eco = NULL, *pretty = NULL;
-	int rc = -1;
+	int rc = -1, warned_no_os = 0;
 
 	free(res->target);
 	res->target = strdup(image);
@@ -767,40 +767,30 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 		rc = 0;
 		goto done;
 	}
-	{
-		/* OS packages */
+	/* OS packages, each package database on its own so findings name their file */
+	for (size_t i = 0; i < ic.fs.n; i++) {
+		const struct img_file *f = &ic.fs.v[i];
 		struct lock_pkgs os = LOCK_PKGS_INIT;
-		const char *dbfile = NULL;
-		for (size_t i = 0; i < ic.fs.n && rc != -2; i++) {
-			const struct img_file *f = &ic.fs.v[i];
-			int r = 0;
-			if (f->link && !f->hardlink)
-				continue;
-			if (strcmp(f->path, "var/lib/dpkg/status") == 0 || gth_starts_with(f->path, "var/lib/dpkg/status.d/")) {
-				r = img_dpkg_packages(&os, eco ? eco : "Debian", f->path, f->data.ptr ? f->data.ptr : "",
-						      f->data.len, err);
-				dbfile = dbfile ? dbfile : f->path;
-			} else if (strcmp(f->path, "lib/apk/db/installed") == 0) {
-				r = img_apk_packages(&os, eco ? eco : "Alpine", f->path, f->data.ptr ? f->data.ptr : "",
-						     f->data.len, err);
-				dbfile = f->path;
-			}
-			if (r < 0)
-				rc = -2;
-		}
-		if (rc == -2) {
-			lock_pkgs_release(&os);
-			rc = -1;
-			goto done;
-		}
-		if (os.n > 0 && eco == NULL)
+		const char *data = f->data.ptr ? f->data.ptr : "";
+		int r = 0;
+		if (f->link && !f->hardlink)
+			continue;
+		if (strcmp(f->path, "var/lib/dpkg/status") == 0 || gth_starts_with(f->path, "var/lib/dpkg/status.d/"))
+			r = img_dpkg_packages(&os, eco ? eco : "Debian", f->path, data, f->data.len, err);
+		else if (strcmp(f->path, "lib/apk/db/installed") == 0)
+			r = img_apk_packages(&os, eco ? eco : "Alpine", f->path, data, f->data.len, err);
+		else
+			continue;
+		if (r == 0 && os.n > 0 && eco == NULL && !warned_no_os) {
 			scan_result_warn(res, "%s: no os-release: OS packages matched without a release", image);
-		gth_verbose("%s: %zu OS source packages", image, os.n);
-		if (os.n > 0 && vuln_match(res, o, image, dbfile, &os, err) < 0) {
-			lock_pkgs_release(&os);
-			goto done;
+			warned_no_os = 1;
 		}
+		gth_verbose("%s: %s: %zu source packages", image, f->path, os.n);
+		if (r == 0)
+			r = vuln_match(res, o, image, f->path, &os, err);
 		lock_pkgs_release(&os);
+		if (r < 0)
+			goto done;
 	}
 	/* lockfiles, then node_modules not covered by a lockfile of the same app */
 	{

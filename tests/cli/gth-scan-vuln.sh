@@ -184,6 +184,45 @@ case_image_broken() {
 }
 t "image: a truncated gzip layer and a ../ path are clear errors" case_image_broken
 
+case_image_assembled() {
+	export XDG_CACHE_HOME=$PWD/cache
+	gth-scan db import "$FIX/osv" -q
+	# a root file system with a dpkg database, then a layer whose whiteout removes
+	# the status.d entry of a vulnerable package
+	gth-build assemble --base scratch --layer "$FIX/image/rootfs:/" -o oci:base:1 -q
+	gth-build assemble --base oci:base:1 --layer "$FIX/image/rootfs-2:/" -o oci:img:1 -q
+	run gth-scan image oci:base:1 --offline --json
+	expect_rc 0
+	expect_json '[.data.findings[] | "\(.id) \(.package.name)@\(.package.version) \(.path) [\(.resource)]"] | sort == [
+	  "GTH-TEST-0005 openssl@3.0.11-1~deb12u1 var/lib/dpkg/status [installed: libssl3, openssl]",
+	  "GTH-TEST-0005 openssl@3.0.9-1 var/lib/dpkg/status.d/libssl-old [installed: libssl-old]",
+	  "GTH-TEST-0009 zlib@1:1.2.13.dfsg-1 var/lib/dpkg/status [installed: zlib1g]"]'
+	run gth-scan image oci:img:1 --offline --json
+	expect_rc 0
+	expect_json '[.data.findings[] | .package.version] | sort == ["1:1.2.13.dfsg-1", "3.0.11-1~deb12u1"]'
+	expect_err_contains "oci:img:1: 2 layers, Debian GNU/Linux 12 (bookworm)"
+}
+t "image: assembled by gth-build, a whiteout removes a vulnerable package" case_image_assembled
+
+case_image_registry() {
+	export XDG_CACHE_HOME=$PWD/cache
+	. "$GTH_SRC/tests/servers/registry.sh"
+	registry_start "$PWD/reg" open >/dev/null
+	at_exit "registry_stop $PWD/reg"
+	gth-scan db import "$FIX/osv" -q
+	python3 "$FIX/image/mkimage.py" "$FIX/image/debian.json" img
+	gth-build push oci:img:latest "$REGISTRY_HOST/scan/fixture:1" --insecure "$REGISTRY_HOST" -q
+	run gth-scan image "$REGISTRY_HOST/scan/fixture:1" --offline --json
+	expect_rc 0
+	expect_json '[.data.findings[] | "\(.id) \(.package.name)@\(.package.version)"] | sort == [
+	  "GTH-TEST-0004 example.com/mod@v1.4.9", "GTH-TEST-0005 openssl@3.0.11-1~deb12u1",
+	  "GTH-TEST-0009 zlib@1:1.2.13.dfsg-1"]'
+	expect_json '.data.findings[0].target == "'"$REGISTRY_HOST"'/scan/fixture:1"'
+	run gth-scan image "$REGISTRY_HOST/scan/nothing:1" --offline
+	expect_rc 66
+}
+t "image: pulled from a registry layer by layer" case_image_registry
+
 # The shared real advisories and lockfiles, when ../shared/data/osv is beside the checkout.
 OSVDATA=
 for d in "$GTH_SRC/../shared/data/osv" "$GTH_SRC/../../shared/data/osv"; do

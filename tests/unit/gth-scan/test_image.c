@@ -145,7 +145,7 @@ static void test_without_whiteouts(void **state)
 	run_image(spec,
 		  "GTH-TEST-0001 npm left-pad@1.2.0 fixed=1.3.0 app/node_modules [left-pad]\n"
 		  "GTH-TEST-0005 Debian:12 openssl@3.0.11-1~deb12u1 fixed=1:3.0.11-1~deb12u2 var/lib/dpkg/status [installed: libssl3, openssl]\n"
-		  "GTH-TEST-0005 Debian:12 openssl@3.0.9-1 fixed=1:3.0.11-1~deb12u2 var/lib/dpkg/status [installed: libssl-old]\n"
+		  "GTH-TEST-0005 Debian:12 openssl@3.0.9-1 fixed=1:3.0.11-1~deb12u2 var/lib/dpkg/status.d/libssl-old [installed: libssl-old]\n"
 		  "GTH-TEST-0007 crates.io smallvec@1.6.1 fixed=- srv/old/Cargo.lock [smallvec]\n"
 		  "GTH-TEST-0009 Debian:12 zlib@1:1.2.13.dfsg-1 fixed=- var/lib/dpkg/status [installed: zlib1g]\n");
 }
