@@ -414,7 +414,7 @@ int canary_promote(const struct kube_opts *ko, const char *name, int full, cJSON
 			out = NULL;
 			r = gth_kube_patch(&out, k, path, GTH_KUBE_MERGE_PATCH, spec_p, err);
 		}
-		if (r != GTH_KUBE_CONFLICT)
+		if (r != GTH_KUBE_CONFLICT || attempt + 1 == CONFLICT_RETRIES)
 			break;
 		gth_verbose("conflict promoting %s, reading it again", name);
 		gth_error_clear(err);

@@ -252,6 +252,22 @@ case_promote_full() {
 	[ "$(kube_requests | wc -l)" -eq 1 ] || _fail "requests: $(kube_requests)"
 }
 
+case_promote_conflict_retried() {
+	rollout_with '.status += {"phase":"Paused","currentStepIndex":2,"currentPodHash":"77f9c4d5b","pauseConditions":[{"reason":"CanaryPauseStep"}]}'
+	start_kube_api objects.json - --conflicts 2
+	run gth-canary promote gatheraa-backend --kubeconfig "$KUBECONFIG_FILE" -v
+	expect_rc 0
+	expect_err_contains "conflict promoting gatheraa-backend, reading it again"
+	[ "$(kube_requests '.method + " " + (.status|tostring)' | tr '\n' '|')" = "GET 200|PATCH 409|GET 200|PATCH 409|GET 200|PATCH 200|" ] ||
+		_fail "requests: $(kube_requests '.method + " " + (.status|tostring)')"
+	# past the retries: 75 with the API's message
+	start_kube_api objects.json - --conflicts 9
+	run gth-canary promote gatheraa-backend --kubeconfig "$KUBECONFIG_FILE"
+	expect_rc 75
+	expect_err_contains 'Operation cannot be fulfilled on rollouts "gatheraa-backend": the object has been modified'
+	[ "$(kube_requests | grep -c PATCH)" -eq 5 ] || _fail "$(kube_requests | grep -c PATCH) patches, expected 5"
+}
+
 case_promote_not_found() {
 	start_kube_api "$F/objects.json"
 	run gth-canary promote nope -n other --kubeconfig "$KUBECONFIG_FILE"
@@ -408,6 +424,7 @@ t "promote clears pause conditions on the status subresource" case_promote_pause
 t "promote without pause conditions skips the step and unpauses" case_promote_spec_paused_and_step
 t "promote falls back to one patch for CRDs without status" case_promote_old_crd_fallback
 t "promote --full" case_promote_full
+t "promote: 409 conflicts are read again and retried" case_promote_conflict_retried
 t "promote of a missing rollout is 66" case_promote_not_found
 t "watch: sync, canary to the pause, promote, healthy" case_watch_sync_then_pause_then_promote
 t "watch: paused for approval is 2" case_watch_paused_is_2

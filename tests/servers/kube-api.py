@@ -27,6 +27,9 @@ usage: kube-api.py --port-file FILE [--log REQ.jsonl] [--objects OBJS.json]
   --bookmark-interval S  send a BOOKMARK every S seconds on watches that allow
                     them (default 1)
   --forbid RE       requests whose path matches RE get 403 Forbidden
+  --conflicts N     the first N PATCH/PUT requests answer 409 Conflict, as when
+                    another writer changed the object in between (the object
+                    gets a new resourceVersion each time)
   --tls-cert/--tls-key  serve HTTPS
 
 API served (namespaced paths /api/v1/namespaces/NS/P[/NAME] and
@@ -502,6 +505,10 @@ class Handler(BaseHTTPRequestHandler):
     def _commit(self, key, old, new, sub, has_status, body):
         """LOCK held. Store new in place of old; None when an error was sent."""
         want_rv = new.get("metadata", {}).get("resourceVersion")
+        if STATE.get("conflicts", 0) > 0:
+            STATE["conflicts"] -= 1
+            store_put(key, copy.deepcopy(old), "MODIFIED")
+            want_rv = "stale"
         if want_rv is not None and want_rv != old["metadata"]["resourceVersion"]:
             self._fail(409, "Conflict",
                        'Operation cannot be fulfilled on %s "%s": the object has been modified; please apply your changes to the latest version and try again' % (key[2], key[3]),
@@ -828,11 +835,13 @@ def main():
     ap.add_argument("--script")
     ap.add_argument("--token")
     ap.add_argument("--forbid")
+    ap.add_argument("--conflicts", type=int, default=0)
     ap.add_argument("--no-status-subresource", action="append", default=[])
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ARGS = ap.parse_args()
+    STATE["conflicts"] = ARGS.conflicts
     if ARGS.objects:
         with open(ARGS.objects) as f:
             objs = json.load(f)
