@@ -221,6 +221,16 @@ def check_refs(example):
         if not os.path.isdir(os.path.join(example, p)):
             bad(f"{wpath}: --path {p} is not a folder of the example")
     expect("gth.yaml", "canary.namespace", get(gth, "canary", "namespace"), ns)
+    if get(gth, "build", "image") is not None:
+        if get(gth, "build", "image") not in repos:
+            bad(f"gth.yaml: build.image {get(gth, 'build', 'image')!r} is not the image of {rpath}")
+    if get(gth, "canary", "prometheus") is not None:
+        at = docs.get(("AnalysisTemplate", "success-rate"), (None, {}))[1]
+        expect("gth.yaml", "canary.prometheus", get(gth, "canary", "prometheus"),
+               get(at, "spec", "metrics", 0, "provider", "prometheus", "address"))
+    for f in re.findall(r"(?:-f|--file)\s+(\S+)", text):
+        if not os.path.isfile(os.path.join(example, f)):
+            bad(f"{wpath}: -f {f} is not a file of the example")
     gates = {g.get("run") for g in get(gth, "test", "gates") or []}
     pkg = os.path.join(example, "package.json")
     if os.path.exists(pkg):

@@ -123,26 +123,66 @@ case_refs() {
 case_refs_broken() {
 	copy_example
 	sed -i "s|'localhost:5000/gatheraa/backend'|'docker.io/acme/backend'|; s/^  NAMESPACE: gatheraa$/  NAMESPACE: prod/; s/--container backend/--container api/" "ex/$WF"
-	sed -i 's/^  namespace: gatheraa$/  namespace: staging/' ex/gth.yaml
+	sed -i 's/^  namespace: gatheraa$/  namespace: staging/; s|^  image: localhost:5000/gatheraa/backend$|  image: localhost:5000/gatheraa/api|' ex/gth.yaml
+	rm ex/Dockerfile
 	run "$PY" "$CHECK" refs ex
 	expect_rc 1
 	expect_out_contains "IMAGE_REPOSITORY 'docker.io/acme/backend' is not the image of"
 	expect_out_contains "env.NAMESPACE is 'prod', expected 'gatheraa'"
 	expect_out_contains "--container api is not a container of the Rollout"
 	expect_out_contains "canary.namespace is 'staging', expected 'gatheraa'"
+	expect_out_contains "build.image 'localhost:5000/gatheraa/api' is not the image of"
+	expect_out_contains "-f Dockerfile is not a file of the example"
+}
+
+# config_cmd SECTION: a command of the tool owning SECTION that reads gth.yaml first.
+config_cmd() {
+	case $1 in
+	test) echo "gth-test --list" ;;
+	scan) echo "gth-scan report report.json" ;;
+	build) echo "gth-build tags" ;;
+	canary) echo "gth-canary status gatheraa-backend" ;;
+	notify) echo "gth-notify webhook http://127.0.0.1:9/hook --dry-run --title x" ;;
+	esac
 }
 
 case_gth_yaml_loads() {
-	# gth-scan reads its section of the example's gth.yaml before its verb runs
+	# every tool whose section the example's gth.yaml has accepts it; the same
+	# section with an unknown key is a configuration error at its line, so the tool
+	# did read it
+	local sec cmd tool line n=0
 	echo '{"SchemaVersion": 2, "Results": []}' >report.json
-	run gth-scan report report.json --config "$EX/gth.yaml"
-	[ "$rc" -ne 78 ] || _fail "gth-scan rejects the example's gth.yaml"
-	expect_err_lacks "gth.yaml"
+	for sec in $(sed -nE 's/^([a-z]+):.*/\1/p' "$EX/gth.yaml"); do
+		[ "$sec" = app ] && continue
+		cmd=$(config_cmd "$sec")
+		[ -n "$cmd" ] || _fail "gth.yaml: no check for the section $sec"
+		tool=${cmd%% *}
+		[ -x "$GTH_BIN/$tool" ] || continue
+		run $cmd --config "$EX/gth.yaml"
+		expect_err_lacks "gth.yaml"
+		[ "$sec" = canary ] || expect_rc 0
+		line=$(grep -n "^$sec:" "$EX/gth.yaml" | cut -d: -f1)
+		sed "${line}a\\  bogus-key: 1" "$EX/gth.yaml" >gth.yaml
+		run $cmd --config gth.yaml
+		expect_rc 78
+		expect_err_contains "gth.yaml:$((line + 1))"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ] || _fail "only $n sections checked"
+}
+
+case_scan_clean() {
+	# the example passes its own security gate: no secret, no misconfiguration at all
+	run gth-scan fs "$EX" --scanners secret,misconfig --fail-on LOW --offline --format json
+	expect_rc 0
+	expect_json '.data.findings == [] and .data.files.scanned >= 10'
 	copy_example
-	printf 'scan:\n  fail-on: SEVERE\n' >ex/gth.yaml
-	run gth-scan report /dev/null --config ex/gth.yaml
-	expect_rc 78
-	expect_err_contains "gth.yaml:2"
+	sed -i 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/; s/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' ex/infrastructure/k8s/rollout.yaml
+	run gth-scan fs ex --scanners misconfig --fail-on LOW --offline
+	expect_rc 1
+	expect_out_contains "infrastructure/k8s/rollout.yaml"
+	expect_out_contains "allowPrivilegeEscalation: true"
+	expect_out_contains "readOnlyRootFilesystem: false"
 }
 
 case_action() {
@@ -194,6 +234,7 @@ t "manifests: invalid YAML is caught" case_manifests_not_yaml
 t "workflow and gth.yaml name what the manifests hold" case_refs
 t "workflow and gth.yaml: a wrong image, namespace or container is caught" case_refs_broken
 t "gth.yaml is accepted by the tools on main" case_gth_yaml_loads
+t "gth-scan finds nothing in the example, and what a broken copy adds" case_scan_clean
 t "action.yml: composite, cached, on PATH, deps.apt packages, steps pass actionlint" case_action
 t "action.yml: a missing shell, a wrong package, a wrong step id are caught" case_action_broken
 finish
