@@ -23,6 +23,24 @@ case_webhook_one_event() {
 }
 t "webhook: one event, golden body, --dry-run prints the same bytes" case_webhook_one_event
 
+case_dry_run_json() {
+	export SLACK_WEBHOOK_URL=http://127.0.0.1:9/services/T000/B000/secret-part
+	run gth-notify slack --from "$EV/build.json" --dry-run --json
+	expect_rc 0
+	check [ "$(wc -l <"$OUT")" = 1 ]
+	expect_json '.status == "success" and .data.dry_run == true and .data.delivered == false'
+	expect_json '.data.requests | length == 1 and .[0].method == "POST" and .[0].url == "$SLACK_WEBHOOK_URL"'
+	jq -c '.data.requests[0].body' "$OUT" >body.json
+	expect_golden body.json slack-build.json
+	expect_out_lacks "secret-part"
+	# a bot token's dry run shows the Web API method and needs no token
+	unset SLACK_WEBHOOK_URL
+	run gth-notify slack --channel C0DEPLOYS --update 1.2 --status success --title t --dry-run --json
+	expect_rc 0
+	expect_json '.data.requests[0].url == "chat.update" and .data.requests[0].body.ts == "1.2" and .data.requests[0].body.channel == "C0DEPLOYS"'
+}
+t "--dry-run --json: one event holding the requests, never the secret URL" case_dry_run_json
+
 case_webhook_stages() {
 	start_api
 	export SLACK_WEBHOOK_URL=$API/services/T000/B000/good
