@@ -15,9 +15,12 @@
 #include "gth/registry.h"
 #include "gth/util.h"
 #include "scan.h"
+#include "secrets.h"
 #include "vuln.h"
 
 #define MAX_KEPT_FILE (64u << 20)
+#define MAX_SECRET_FILE (1u << 20)
+#define BINARY_PROBE 8000
 
 /* ---- the merged view of the files that matter ------------------------------ */
 
@@ -64,6 +67,7 @@ void img_fs_release(struct img_fs *fs)
 		free(fs->v[i].path);
 		free(fs->v[i].link);
 		gth_buf_release(&fs->v[i].data);
+		scan_findings_release(&fs->v[i].secrets);
 	}
 	free(fs->v);
 	fs->v = NULL;
@@ -75,6 +79,7 @@ static void fs_drop(struct img_fs *fs, size_t i)
 	free(fs->v[i].path);
 	free(fs->v[i].link);
 	gth_buf_release(&fs->v[i].data);
+	scan_findings_release(&fs->v[i].secrets);
 	fs->v[i] = fs->v[--fs->n];
 }
 
@@ -110,7 +115,9 @@ static struct img_file *fs_put(struct img_fs *fs, const char *path, size_t layer
 		free(f->link);
 		f->link = NULL;
 		f->hardlink = 0;
+		f->keep = 0;
 		gth_buf_clear(&f->data);
+		scan_findings_release(&f->secrets);
 		f->layer = layer;
 		return f;
 	}
@@ -131,14 +138,21 @@ static struct img_file *fs_put(struct img_fs *fs, const char *path, size_t layer
 	return f;
 }
 
+struct layer_ctx {
+	const struct scan_secrets *sec;  /* NULL: no secret scanning */
+	const char *target;
+};
+
 static int apply_layer(struct img_fs *fs, struct gth_layer *l, size_t layer, const char *name,
-		       struct gth_error *err)
+		       const struct layer_ctx *lc, struct gth_error *err)
 {
 	struct gth_layer_entry e;
-	int r;
+	struct gth_buf data = GTH_BUF_INIT;
+	int r, rc = -1;
 
 	while ((r = gth_layer_next(l, &e, err)) == 1) {
 		struct img_file *f;
+		int keep = img_interesting(e.path), secret;
 		switch (e.type) {
 		case GTH_LAYER_WHITEOUT:
 			fs_remove(fs, e.path, layer, 1, 1);
@@ -147,34 +161,64 @@ static int apply_layer(struct img_fs *fs, struct gth_layer *l, size_t layer, con
 			fs_remove(fs, e.path, layer, 0, 1);
 			break;
 		case GTH_LAYER_FILE:
-			if (!img_interesting(e.path)) {
+			secret = lc->sec && e.size > 0 && e.size <= (int64_t)MAX_SECRET_FILE;
+			if ((!keep && !secret) || e.size > (int64_t)MAX_KEPT_FILE) {
+				if (keep)
+					gth_warn("%s: %s: %lld bytes, too large to read", name, e.path, (long long)e.size);
+				/* what a lower layer gave at this path is gone */
+				fs_remove(fs, e.path, layer, 1, 0);
 				break;
 			}
-			if (e.size > (int64_t)MAX_KEPT_FILE) {
-				gth_warn("%s: %s: %lld bytes, too large to read", name, e.path, (long long)e.size);
-				fs_remove(fs, e.path, layer + 1, 1, 0);
-				break;
-			}
-			if ((f = fs_put(fs, e.path, layer)) == NULL)
-				return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+			gth_buf_clear(&data);
 			for (;;) {
 				char chunk[65536];
 				ssize_t n = gth_layer_read(l, chunk, sizeof(chunk), err);
 				if (n < 0)
-					return -1;
+					goto done;
 				if (n == 0)
 					break;
-				if (f->data.len + (size_t)n > MAX_KEPT_FILE || gth_buf_put(&f->data, chunk, (size_t)n) < 0)
-					return gth_error_set(err, GTH_EXIT_DATAERR, "%s: %s: larger than it said", name, e.path);
+				if (data.len + (size_t)n > MAX_KEPT_FILE || gth_buf_put(&data, chunk, (size_t)n) < 0) {
+					gth_error_set(err, GTH_EXIT_DATAERR, "%s: %s: larger than it said", name, e.path);
+					goto done;
+				}
+			}
+			{
+				struct scan_findings found = SCAN_FINDINGS_INIT;
+				if (secret && memchr(gth_buf_cstr(&data), '\0',
+						     data.len < BINARY_PROBE ? data.len : BINARY_PROBE) == NULL &&
+				    scan_secrets_scan(lc->sec, &found, lc->target, e.path, gth_buf_cstr(&data), data.len) < 0) {
+					scan_findings_release(&found);
+					gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+					goto done;
+				}
+				if (!keep && found.n == 0) {
+					fs_remove(fs, e.path, layer, 1, 0);
+					break;
+				}
+				if ((f = fs_put(fs, e.path, layer)) == NULL) {
+					scan_findings_release(&found);
+					gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+					goto done;
+				}
+				f->secrets = found;
+				f->keep = keep;
+				if (keep) {
+					f->data = data;
+					memset(&data, 0, sizeof(data));
+				}
 			}
 			break;
 		case GTH_LAYER_SYMLINK:
 		case GTH_LAYER_HARDLINK:
-			if (!img_interesting(e.path)) {
+			if (!keep) {
+				fs_remove(fs, e.path, layer, 1, 0);
 				break;
 			}
-			if ((f = fs_put(fs, e.path, layer)) == NULL || (f->link = strdup(e.link ? e.link : "")) == NULL)
-				return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+			if ((f = fs_put(fs, e.path, layer)) == NULL || (f->link = strdup(e.link ? e.link : "")) == NULL) {
+				gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+				goto done;
+			}
+			f->keep = 1;
 			f->hardlink = e.type == GTH_LAYER_HARDLINK;
 			if (f->hardlink) {
 				struct img_file *t = fs_find(fs, e.link);
@@ -183,13 +227,15 @@ static int apply_layer(struct img_fs *fs, struct gth_layer *l, size_t layer, con
 			}
 			break;
 		default:
-			/* a directory or device where a kept file was */
-			if (img_interesting(e.path))
-				fs_remove(fs, e.path, layer + 1, 1, 0);
+			/* a directory or device where a file was */
+			fs_remove(fs, e.path, layer, 1, 0);
 			break;
 		}
 	}
-	return r < 0 ? -1 : 0;
+	rc = r < 0 ? -1 : 0;
+done:
+	gth_buf_release(&data);
+	return rc;
 }
 
 /* The contents of path, following symlinks among the kept files. */
@@ -201,7 +247,7 @@ static const struct gth_buf *fs_read(struct img_fs *fs, const char *path)
 	for (int hops = 0; hops < 8; hops++) {
 		struct img_file *f = fs_find(fs, cur);
 		char next[4096];
-		if (f == NULL)
+		if (f == NULL || !f->keep)
 			return NULL;
 		if (f->link == NULL || f->hardlink)
 			return &f->data;
@@ -471,6 +517,7 @@ static const cJSON *pick_manifest(const cJSON *index)
 struct image_ctx {
 	struct img_fs fs;
 	size_t layers;
+	struct layer_ctx lc;
 };
 
 static int scan_oci(struct image_ctx *ic, const char *spec, struct gth_error *err)
@@ -527,7 +574,7 @@ static int scan_oci(struct image_ctx *ic, const char *spec, struct gth_error *er
 		name = gth_strdupf("%s: layer %s", gth_oci_src_name(src), d);
 		r = gth_oci_src_blob(&b, src, d, err) < 0 || gth_layer_open_blob(&l, &b, name, err) < 0 ? -1 : 0;
 		if (r == 0)
-			r = apply_layer(&ic->fs, l, ic->layers, name, err);
+			r = apply_layer(&ic->fs, l, ic->layers, name, &ic->lc, err);
 		gth_layer_close(l);
 		free(name);
 		ic->layers++;
@@ -657,7 +704,7 @@ static int scan_registry(struct image_ctx *ic, const char *image, struct gth_err
 		if (r == 0)
 			r = gth_layer_open_file(&l, path, err);
 		if (r == 0)
-			r = apply_layer(&ic->fs, l, ic->layers, name, err);
+			r = apply_layer(&ic->fs, l, ic->layers, name, &ic->lc, err);
 		gth_layer_close(l);
 		unlink(path);
 		free(path);
@@ -702,7 +749,7 @@ static int module_packages(struct lock_pkgs *out, struct img_fs *fs, const char 
 		const char *name, *version;
 		struct gth_buf path = GTH_BUF_INIT;
 		const char *p;
-		if (!is_module_manifest(f->path) || f->link || !gth_starts_with(f->path, root))
+		if (!f->keep || !is_module_manifest(f->path) || f->link || !gth_starts_with(f->path, root))
 			continue;
 		if (gth_json_parse(&pj, f->data.ptr ? f->data.ptr : "", f->data.len, f->path, err) < 0) {
 			/* a broken package.json in node_modules is not fatal */
@@ -740,7 +787,8 @@ static int cmp_path(const void *a, const void *b)
 int scan_image(struct scan_result *res, const struct scan_opts *o, const char *image,
 	       struct gth_error *err)
 {
-	struct image_ctx ic = { IMG_FS_INIT, 0 };
+	struct image_ctx ic = { IMG_FS_INIT, 0, { NULL, NULL } };
+	struct scan_secrets *sec = NULL;
 	const struct gth_buf *osr;
 	char *eco = NULL, *pretty = NULL;
 	int rc = -1, warned_no_os = 0;
@@ -749,6 +797,12 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 	res->target = strdup(image);
 	if (res->target == NULL)
 		return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+	if (o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_SECRET)) {
+		if (scan_secrets_new(&sec, o->cfg, err) < 0)
+			return -1;
+		ic.lc.sec = sec;
+	}
+	ic.lc.target = image;
 	if (is_local_spec(image)) {
 		if (scan_oci(&ic, image, err) < 0)
 			goto done;
@@ -763,6 +817,13 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 	if (osr)
 		img_os_ecosystem(&eco, &pretty, osr->ptr ? osr->ptr : "", osr->len);
 	gth_note("%s: %zu layers%s%s", image, ic.layers, pretty ? ", " : "", pretty ? pretty : "");
+	/* the secrets of the files still there after the last layer */
+	for (size_t i = 0; i < ic.fs.n; i++)
+		for (size_t k = 0; k < ic.fs.v[i].secrets.n; k++)
+			if (scan_findings_add(&res->findings, &ic.fs.v[i].secrets.v[k]) < 0) {
+				gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+				goto done;
+			}
 	if (!(o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_VULN))) {
 		rc = 0;
 		goto done;
@@ -773,7 +834,7 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 		struct lock_pkgs os = LOCK_PKGS_INIT;
 		const char *data = f->data.ptr ? f->data.ptr : "";
 		int r = 0;
-		if (f->link && !f->hardlink)
+		if (!f->keep || (f->link && !f->hardlink))
 			continue;
 		if (strcmp(f->path, "var/lib/dpkg/status") == 0 || gth_starts_with(f->path, "var/lib/dpkg/status.d/"))
 			r = img_dpkg_packages(&os, eco ? eco : "Debian", f->path, data, f->data.len, err);
@@ -800,7 +861,7 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 		for (size_t i = 0; i < ic.fs.n && !failed; i++) {
 			const struct img_file *f = &ic.fs.v[i];
 			struct lock_pkgs pkgs = LOCK_PKGS_INIT;
-			if (f->link || !lockfile_recognised(f->path) || strstr(f->path, "node_modules/"))
+			if (!f->keep || f->link || !lockfile_recognised(f->path) || strstr(f->path, "node_modules/"))
 				continue;
 			if (lockfile_parse(&pkgs, f->path, f->data.ptr ? f->data.ptr : "", f->data.len, err) < 0 ||
 			    vuln_match(res, o, image, f->path, &pkgs, err) < 0)
@@ -818,7 +879,7 @@ int scan_image(struct scan_result *res, const struct scan_opts *o, const char *i
 			const char *nm;
 			char *root, *needle, *manifest;
 			struct lock_pkgs pkgs = LOCK_PKGS_INIT;
-			if (!is_module_manifest(f->path))
+			if (!f->keep || !is_module_manifest(f->path))
 				continue;
 			nm = strstr(f->path, "node_modules/");
 			if (nm != f->path && nm[-1] != '/')
@@ -852,5 +913,6 @@ done:
 	free(eco);
 	free(pretty);
 	img_fs_release(&ic.fs);
+	scan_secrets_free(sec);
 	return rc;
 }

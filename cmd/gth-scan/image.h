@@ -5,7 +5,9 @@
  * directory), or a docker save archive (docker-archive:FILE, or a .tar file).
  * Layers are applied in order with their whiteouts, keeping only the files that
  * name packages: os-release, dpkg's status and status.d, apk's installed, language
- * lockfiles, and node_modules package.json files. OS packages are matched by their
+ * lockfiles, and node_modules package.json files, and the secrets found in the
+ * files that remain in the last layer's view (files up to 1 MiB, not binary).
+ * OS packages are matched by their
  * source package in the release's OSV ecosystem (Debian:12, Alpine:v3.20,
  * Ubuntu:22.04:LTS). Registries on localhost/127.0.0.1, and those named in
  * GTH_INSECURE_REGISTRIES (comma-separated host[:port]), are spoken to over HTTP. */
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include "gth/buf.h"
 #include "gth/error.h"
+#include "finding.h"
 #include "lockfile.h"
 
 /* The files of interest, merged across layers. */
@@ -22,8 +25,10 @@ struct img_file {
 	char *path;          /* normalised, relative to the image root */
 	char *link;          /* symlink or hard link target, or NULL */
 	int hardlink;
-	struct gth_buf data;
+	struct gth_buf data;     /* kept files only */
 	size_t layer;
+	int keep;                /* a file that names packages */
+	struct scan_findings secrets; /* the secrets found in this file */
 };
 
 struct img_fs {

@@ -32,7 +32,7 @@ case_examples_run() {
 	awk '/^\.Sh EXAMPLES/{e=1;next} /^\.Sh/{e=0} e&&/^\.Bd/{b=1;next} e&&/^\.Ed/{b=0;next} e&&b{print}' \
 		"$PAGE" >examples.txt
 	check test "$(wc -l <examples.txt)" -eq 8
-	want=(1 0 0 0 1 0 0 0)
+	want=(1 0 0 0 1 0 0 1)
 	i=0
 	while IFS= read -r cmd; do
 		rc=0
@@ -49,6 +49,7 @@ case_examples_run() {
 	check grep -q 'imported 8 records from osv-records' ex5.err
 	check grep -q '^records    8$' ex6.out
 	check grep -q 'openssl 3.0.11-1~deb12u1 -> 1:3.0.11-1~deb12u2' ex7.out
+	check grep -q 'github-pat  *app/config/leak.env:1' ex7.out
 }
 t "the EXAMPLES of the man page run as documented" case_examples_run
 
