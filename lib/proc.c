@@ -37,6 +37,8 @@ struct gth_proc {
 	char *in_data;
 	size_t in_len, in_off;
 	size_t max_output;
+	int keep_tail;
+	struct gth_buf tail_out, tail_err; /* with keep_tail: the latest bytes past the head */
 	int64_t start_ms, grace_ms;
 	int64_t deadline_ms;  /* timeout; 0 for none */
 	int64_t kill_at_ms;   /* SIGKILL due; 0 for none */
@@ -138,6 +140,8 @@ void gth_proc_free(struct gth_proc *p)
 	close_fd(&p->fd_in);
 	close_fd(&p->pidfd);
 	free(p->in_data);
+	gth_buf_release(&p->tail_out);
+	gth_buf_release(&p->tail_err);
 	gth_proc_result_release(&p->res);
 	free(p);
 }
@@ -176,6 +180,7 @@ int gth_proc_start(struct gth_proc **out, const struct gth_proc_opts *opts,
 	p->pid = -1;
 	p->pidfd = p->fd_out = p->fd_err = p->fd_in = -1;
 	p->max_output = opts->max_output ? opts->max_output : GTH_PROC_DEFAULT_MAX_OUTPUT;
+	p->keep_tail = opts->keep_tail;
 	p->grace_ms = opts->grace_ms > 0 ? opts->grace_ms : GTH_PROC_DEFAULT_GRACE_MS;
 
 	if (posix_spawn_file_actions_init(&fa) != 0 || posix_spawnattr_init(&attr) != 0) {
@@ -331,10 +336,34 @@ static void feed_stdin(struct gth_proc *p)
 		close_fd(&p->fd_in);
 }
 
-/* Read what is there; bytes past the cap are counted, not kept. */
-static void drain(int *fd, struct gth_buf *b, uint64_t *dropped, size_t cap)
+/* Keep the last tail_cap bytes of what passed the head: the buffer holds at most
+ * twice that, and is cut back to tail_cap when full, so each byte moves once. */
+static void tail_add(struct gth_buf *tail, size_t tail_cap, const char *data, size_t n,
+		      uint64_t *dropped)
+{
+	if (n >= tail_cap) {
+		*dropped += tail->len + (n - tail_cap);
+		tail->len = 0;
+		data += n - tail_cap;
+		n = tail_cap;
+	}
+	if (tail->len + n > 2 * tail_cap) {
+		size_t cut = tail->len - (tail_cap - n);
+		memmove(tail->ptr, tail->ptr + cut, tail->len - cut);
+		tail->len -= cut;
+		*dropped += cut;
+	}
+	if (gth_buf_put(tail, data, n) < 0)
+		*dropped += n;
+}
+
+/* Read what is there; bytes past the cap are counted, not kept (or, with
+ * keep_tail, the head and the latest tail are kept). */
+static void drain(struct gth_proc *p, int *fd, struct gth_buf *b, struct gth_buf *tail,
+		  uint64_t *dropped)
 {
 	char chunk[PROC_READ_CHUNK];
+	size_t cap = p->keep_tail ? p->max_output / 2 : p->max_output;
 
 	while (*fd >= 0) {
 		ssize_t n = read(*fd, chunk, sizeof(chunk));
@@ -355,8 +384,26 @@ static void drain(int *fd, struct gth_buf *b, uint64_t *dropped, size_t cap)
 			keep = (size_t)n;
 		if (keep > 0 && gth_buf_put(b, chunk, keep) < 0)
 			keep = 0;
-		*dropped += (uint64_t)n - keep;
+		if (p->keep_tail && keep < (size_t)n)
+			tail_add(tail, p->max_output - cap, chunk + keep, (size_t)n - keep, dropped);
+		else
+			*dropped += (uint64_t)n - keep;
 	}
+}
+
+/* Join the head and the tail; the gap is where the dropped bytes were. */
+static void join_tail(struct gth_buf *b, struct gth_buf *tail, size_t tail_cap,
+		      uint64_t *dropped, size_t *gap)
+{
+	*gap = b->len;
+	if (tail->len > tail_cap) {
+		*dropped += tail->len - tail_cap;
+		memmove(tail->ptr, tail->ptr + (tail->len - tail_cap), tail_cap);
+		tail->len = tail_cap;
+	}
+	if (tail->len && gth_buf_put(b, tail->ptr, tail->len) < 0)
+		*dropped += tail->len;
+	gth_buf_release(tail);
 }
 
 static void signal_group(struct gth_proc *p, int sig)
@@ -402,8 +449,8 @@ static void advance(struct gth_proc *p, int64_t now)
 	if (p->state == PROC_DONE)
 		return;
 	feed_stdin(p);
-	drain(&p->fd_out, &p->res.out, &p->res.out_dropped, p->max_output);
-	drain(&p->fd_err, &p->res.err, &p->res.err_dropped, p->max_output);
+	drain(p, &p->fd_out, &p->res.out, &p->tail_out, &p->res.out_dropped);
+	drain(p, &p->fd_err, &p->res.err, &p->tail_err, &p->res.err_dropped);
 	check_leader(p);
 
 	if (p->state == PROC_RUNNING && !p->leader_exited && p->deadline_ms &&
@@ -428,6 +475,10 @@ static void advance(struct gth_proc *p, int64_t now)
 		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		close_fd(&p->fd_in);
+		join_tail(&p->res.out, &p->tail_out, p->max_output - p->max_output / 2,
+			  &p->res.out_dropped, &p->res.out_gap);
+		join_tail(&p->res.err, &p->tail_err, p->max_output - p->max_output / 2,
+			  &p->res.err_dropped, &p->res.err_gap);
 		p->res.duration_ms = gth_now_ms() - p->start_ms;
 		p->state = PROC_DONE;
 	}

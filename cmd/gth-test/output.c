@@ -47,6 +47,31 @@ static void describe(struct gth_buf *b, const struct gate_result *r)
 		gth_buf_puts(b, " (allowed to fail)");
 }
 
+/* Output to stderr with secrets redacted, piece by piece: a NUL byte ends a C
+ * string, and the output may hold some. */
+static void print_text(const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		size_t n = nul ? (size_t)(nul - p) : (size_t)(end - p);
+		char *piece = strndup(p, n), *text = piece ? gth_redact(piece) : NULL;
+
+		if (text)
+			fputs(text, stderr);
+		else
+			fwrite(p, 1, n, stderr);
+		free(text);
+		free(piece);
+		p += n;
+		if (p < end) {
+			fputc('\0', stderr);
+			p++;
+		}
+	}
+}
+
 void print_gate(const struct gate_result *r)
 {
 	struct gth_buf head = GTH_BUF_INIT;
@@ -68,26 +93,22 @@ void print_gate(const struct gate_result *r)
 	else
 		gth_warn("%s: %s", r->gate->name, gth_buf_cstr(&head));
 	if (show && r->output.len) {
-		/* Redacted piece by piece: a NUL byte in the output ends a C string. */
-		const char *p = r->output.ptr, *end = p + r->output.len;
+		size_t gap = r->dropped && r->gap <= r->output.len ? r->gap : r->output.len;
 		fflush(stderr);
-		while (p < end) {
-			size_t len = strlen(p);
-			char *text = gth_redact(p);
-			fputs(text ? text : p, stderr);
-			free(text);
-			p += len;
-			if (p < end) {
-				fputc('\0', stderr);
-				p++;
-			}
+		print_text(r->output.ptr, gap);
+		if (r->dropped) {
+			if (gap && r->output.ptr[gap - 1] != '\n')
+				fputc('\n', stderr);
+			gth_warn("%s: output capped: %llu bytes dropped here", r->gate->name,
+				 (unsigned long long)r->dropped);
 		}
-		if (end[-1] != '\n')
+		print_text(r->output.ptr + gap, r->output.len - gap);
+		if (r->output.ptr[r->output.len - 1] != '\n')
 			fputc('\n', stderr);
-	}
-	if (show && r->dropped)
-		gth_warn("%s: output capped: %llu more bytes dropped", r->gate->name,
+	} else if (show && r->dropped) {
+		gth_warn("%s: output capped: %llu bytes dropped", r->gate->name,
 			 (unsigned long long)r->dropped);
+	}
 	for (i = 0; i < r->report.nproblems; i++)
 		gth_warn("%s: %s", r->gate->name, r->report.problems[i]);
 	if (gth_gha_enabled() && show)

@@ -107,6 +107,7 @@ static int start(struct runner *rn, size_t i)
 	o.grace_ms = rn->cfg->grace_ms;
 	o.max_output = rn->cfg->max_output;
 	o.err = GTH_PROC_MERGE;
+	o.keep_tail = 1;
 	r->attempts++;
 	r->started_wall_ms = gth_wall_ms();
 	if (gth_proc_start(&rn->procs[i], &o, &err) < 0) {
@@ -146,6 +147,7 @@ static int ended(struct runner *rn, size_t i)
 	r->output = pr->out;
 	memset(&pr->out, 0, sizeof(pr->out));
 	r->dropped = pr->out_dropped;
+	r->gap = pr->out_gap;
 	r->exit = pr->status;
 	r->duration_ms = pr->duration_ms;
 	if (pr->killed)

@@ -27,6 +27,7 @@ struct gate_result {
 	int64_t started_wall_ms;
 	struct gth_buf output;  /* stdout and stderr of the last attempt, merged, capped */
 	uint64_t dropped;       /* output bytes past the cap */
+	size_t gap;             /* where in output they were dropped (head | tail) */
 	struct test_report report;
 	char *error;            /* why it could not start */
 };

@@ -162,14 +162,19 @@ YAML
 	/usr/bin/time -f '%M' -o rss.kb gth-test --json >"$OUT" 2>"$ERR" </dev/null && rc=0 || rc=$?
 	expect_rc 0
 	expect_json '.data.gates[0].status == "passed" and .data.gates[0].output_dropped == 100000009 - 1048576'
-	expect_err_contains "gth-test: warning: flood: output capped: $((100000009 - 1048576)) more bytes dropped"
+	expect_err_contains "gth-test: warning: flood: output capped: $((100000009 - 1048576)) bytes dropped here"
 	check test "$(wc -c <"$ERR")" -lt 1200000
+	# The head and the tail are kept: the end of a log says most.
+	check test "$(tail -c 5000 "$ERR" | grep -c '^the end$')" = 1
 	# Peak memory stays far below the 100 MB the gate wrote.
 	check test "$(tail -1 rss.kb)" -lt 60000
 	printf 'test:\n  max-output: 2048\n  gates:\n    - {name: f, run: "seq 1 100000"}\n' >gth.yaml
 	run gth-test --json
 	expect_rc 0
 	expect_json '.data.gates[0].output_dropped == (588895 - 2048)'
+	expect_err_contains "gth-test: warning: f: output capped: $((588895 - 2048)) bytes dropped here"
+	check grep -qx 100000 "$ERR"
+	check grep -qx 1 "$ERR"
 }
 t "a gate writing 100 MB is capped, counted, and costs no memory" case_huge_output
 

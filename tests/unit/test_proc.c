@@ -201,6 +201,55 @@ static void test_output_cap(void **state)
 	gth_proc_result_release(&r);
 }
 
+static void test_output_keep_tail(void **state)
+{
+	struct gth_proc_opts o = GTH_PROC_OPTS_INIT;
+	struct gth_proc_result r = GTH_PROC_RESULT_INIT;
+	struct gth_error err = GTH_ERROR_INIT;
+	/* seq 1 100000 writes 588895 bytes */
+	static const struct {
+		const char *sh;
+		size_t cap, len, gap;
+		uint64_t dropped;
+		const char *head, *tail;
+	} cases[] = {
+		{ "seq 1 100000", 1000, 1000, 500, 588895 - 1000, "1\n2\n3\n", "99999\n100000\n" },
+		{ "seq 1 100000", 1001, 1001, 500, 588895 - 1001, "1\n2\n3\n", "99999\n100000\n" },
+		{ "seq 1 5", 1000, 10, 10, 0, "1\n2\n", "4\n5\n" },
+		{ "seq 1 300", 1000, 1000, 500, 1092 - 1000, "1\n2\n", "299\n300\n" },
+		{ "head -c 30000000 /dev/zero; echo end", 4096, 4096, 2048, 30000004 - 4096, "", "\0end\n" },
+	};
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < GTH_ARRAY_SIZE(cases); i++) {
+		size_t tl = strlen(cases[i].tail);
+		o.sh = cases[i].sh;
+		o.max_output = cases[i].cap;
+		o.keep_tail = 1;
+		assert_int_equal(gth_proc_run(&r, &o, &err), 0);
+		if (r.out.len != cases[i].len || r.out_gap != cases[i].gap ||
+		    r.out_dropped != cases[i].dropped)
+			fail_msg("case %zu: len %zu gap %zu dropped %llu", i, r.out.len, r.out_gap,
+				 (unsigned long long)r.out_dropped);
+		assert_memory_equal(r.out.ptr, cases[i].head, strlen(cases[i].head));
+		if (tl == 0) /* a tail starting with NUL */
+			assert_memory_equal(r.out.ptr + r.out.len - 5, "\0end\n", 5);
+		else
+			assert_memory_equal(r.out.ptr + r.out.len - tl, cases[i].tail, tl);
+		assert_true(r.out.cap < 4 * cases[i].cap + 70000);
+		gth_proc_result_release(&r);
+	}
+	/* Without keep_tail the gap is the end. */
+	o.sh = "seq 1 100000";
+	o.max_output = 1000;
+	o.keep_tail = 0;
+	assert_int_equal(gth_proc_run(&r, &o, &err), 0);
+	assert_int_equal(r.out_gap, 1000);
+	assert_memory_equal(r.out.ptr + 995, "\n277\n", 5);
+	gth_proc_result_release(&r);
+}
+
 static int proc_gone(long pid)
 {
 	char path[64], buf[512], *rp;
@@ -416,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_opts),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_output_cap),
+		cmocka_unit_test(test_output_keep_tail),
 		cmocka_unit_test(test_timeout_kills_group),
 		cmocka_unit_test(test_leftovers_stopped),
 		cmocka_unit_test(test_parallel),

@@ -6,7 +6,8 @@
  * the output pipes is dropped after the grace period).
  *
  * Output is captured into buffers up to a cap; bytes past the cap are counted and
- * dropped, never held in memory. stdin is /dev/null or the bytes given.
+ * dropped, never held in memory (with keep_tail, the first and the last half of the
+ * cap are kept and the middle dropped). stdin is /dev/null or the bytes given.
  *
  * Two interfaces: gth_proc_run() starts one child and waits for it; gth_proc_start()
  * and gth_proc_poll() run many at once from one thread. Spawning is thread-safe
@@ -47,10 +48,11 @@ struct gth_proc_opts {
 	size_t max_output;            /* cap per captured stream; 0: the default 1 MiB */
 	enum gth_proc_stream out;     /* CAPTURE, INHERIT or DISCARD */
 	enum gth_proc_stream err;     /* any of the four */
+	int keep_tail;                /* keep the head and the tail, drop the middle */
 };
 
 #define GTH_PROC_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-			     GTH_PROC_CAPTURE, GTH_PROC_CAPTURE }
+			     GTH_PROC_CAPTURE, GTH_PROC_CAPTURE, 0 }
 
 struct gth_proc_result {
 	int exited;            /* 1 when the child called exit */
@@ -63,9 +65,12 @@ struct gth_proc_result {
 	struct gth_buf err;    /* captured stderr */
 	uint64_t out_dropped;  /* bytes past the cap, counted and dropped */
 	uint64_t err_dropped;
+	size_t out_gap;        /* offset in out where the dropped bytes were: its end,
+				* or between head and tail with keep_tail */
+	size_t err_gap;
 };
 
-#define GTH_PROC_RESULT_INIT { 0, 0, 0, 0, 0, 0, GTH_BUF_INIT, GTH_BUF_INIT, 0, 0 }
+#define GTH_PROC_RESULT_INIT { 0, 0, 0, 0, 0, 0, GTH_BUF_INIT, GTH_BUF_INIT, 0, 0, 0, 0 }
 
 void gth_proc_result_release(struct gth_proc_result *res);
 
