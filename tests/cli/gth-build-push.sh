@@ -216,6 +216,20 @@ case_index() {
 	expect_json '.data.image.platforms == ["linux/amd64","linux/arm64"]'
 	check [ "$(skopeo inspect --tls-verify=false --raw "docker://$OPEN/acme/multi:v1" | sha256sum | cut -d' ' -f1)" = "$(cut -d: -f2 want)" ]
 	check [ "$(skopeo inspect --tls-verify=false --override-arch arm64 "docker://$OPEN/acme/multi:v1" | jq -r .Architecture)" = arm64 ]
+	# assemble on it picks the platform's manifest out of the index
+	echo hi >extra.txt
+	run gth-build assemble --base "$OPEN/acme/multi:v1" --insecure "$OPEN" --platform linux/arm64 \
+		--layer extra.txt:/extra.txt -o oci:onarm --json
+	expect_rc 0
+	local armman
+	armman=$(jq -r '.manifests[0].digest' arm/index.json)
+	check [ "$(jq -r '.manifests[0].digest' onarm/index.json)" != "$armman" ]
+	check [ "$(skopeo inspect --config oci:onarm | jq -r .architecture)" = arm64 ]
+	check [ "$(skopeo inspect --raw oci:onarm | jq -r '.layers[0].digest')" = "$(jq -r '.layers[0].digest' "arm/blobs/sha256/${armman#sha256:}")" ]
+	run gth-build assemble --base "$OPEN/acme/multi:v1" --insecure "$OPEN" --platform linux/s390x \
+		--layer extra.txt -o oci:nope
+	expect_rc 66
+	expect_err_contains "no image for linux/s390x"
 }
 t "a multi-platform index: children first, then the index" case_index
 
