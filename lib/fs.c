@@ -17,8 +17,36 @@ int gth_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 	const char *p = data;
 	int fd = -1, r = -1;
 	unsigned char rnd[6];
+	struct stat st;
 	size_t i;
 
+	/* A device or a FIFO (-o /dev/null, a process substitution) is written in place:
+	 * renaming over it would replace /dev/null itself with a file. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			gth_error_set(err, errno == EACCES ? GTH_EXIT_NOPERM : GTH_EXIT_SOFTWARE,
+				      "unable to open '%s': %s", path, strerror(errno));
+			goto done;
+		}
+		while (len) {
+			ssize_t n = write(fd, p, len);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s", path,
+					      strerror(errno));
+				goto done;
+			}
+			p += n;
+			len -= (size_t)n;
+		}
+		r = close(fd) < 0 ? gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s",
+						  path, strerror(errno)) : 0;
+		fd = -1;
+		goto done;
+	}
 	gth_random(rnd, sizeof(rnd));
 	gth_buf_printf(&tmp, "%s.tmp-", path);
 	for (i = 0; i < sizeof(rnd); i++)

@@ -116,6 +116,36 @@ static void test_fs(void **state)
 	gth_buf_release(&b);
 }
 
+/* Writing "atomically" to a FIFO or a device must write into it, not rename a file
+ * over it (as root that replaced /dev/null with a regular file). */
+static void test_write_special(void **state)
+{
+	struct gth_error err = GTH_ERROR_INIT;
+	char dir[] = "/tmp/gth-unit-XXXXXX", fifo[256], got[16];
+	struct stat st;
+	int rd;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	assert_int_equal(gth_write_file_atomic(fifo, "through", 7, 0644, &err), 0);
+	n = read(rd, got, sizeof(got));
+	assert_int_equal(n, 7);
+	assert_memory_equal(got, "through", 7);
+	close(rd);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(unlink(fifo), 0);
+	assert_int_equal(gth_write_file_atomic("/dev/null", "x", 1, 0644, &err), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_error(void **state)
 {
 	struct gth_error err = GTH_ERROR_INIT;
@@ -146,6 +176,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grow_and_print), cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_fs), cmocka_unit_test(test_error),
+		cmocka_unit_test(test_write_special),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

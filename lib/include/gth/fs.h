@@ -8,7 +8,9 @@
 #include "error.h"
 
 /* Write data to path through a temporary file in the same folder, fsync, rename:
- * readers see the old file or the new one, never a part. mode e.g. 0644. */
+ * readers see the old file or the new one, never a part. mode e.g. 0644. A path
+ * that is a device or a FIFO (/dev/null, /dev/stdout) is written in place, never
+ * replaced. */
 int gth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			  struct gth_error *err);
 /* mkdir -p with mode for the folders it creates. */
