@@ -103,7 +103,7 @@ for loc, p in lock["packages"].items():
     if not loc:
         continue
     name, ver = loc.split("node_modules/")[-1], p["version"]
-    for (text,) in db.execute("SELECT v.json FROM affected a JOIN vulns v ON v.id = a.vuln_id"
+    for (text,) in db.execute("SELECT v.json FROM affected a JOIN vulns v ON v.rowid = a.vid"
                               " WHERE a.ecosystem = 'npm' AND a.name = ?", (name,)):
         rec = json.loads(text)
         for aff in rec["affected"]:
