@@ -124,6 +124,23 @@ case_htpasswd() {
 	expect_rc 0
 	expect_err_contains "from docker-credential-gthtest"
 	check [ "$(cat bin/asked)" = "$HTP" ]
+	# or by credsStore, for every host
+	printf '{"credsStore":"gthtest"}' >dc/config.json
+	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc run gth-build push "oci:$IMG:v1" \
+		"$HTP/acme/store:v1" --insecure "$HTP" -v
+	expect_rc 0
+	expect_err_contains "from docker-credential-gthtest"
+	# a helper that fails is a permission error; one that is missing a configuration error
+	printf '#!/bin/sh\necho boom >&2\nexit 1\n' >bin/docker-credential-broken
+	chmod +x bin/docker-credential-broken
+	printf '{"credsStore":"broken"}' >dc/config.json
+	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc run gth-build push "oci:$IMG:v1" \
+		"$HTP/acme/store:v1" --insecure "$HTP"
+	expect_rc 77
+	printf '{"credsStore":"absent"}' >dc/config.json
+	DOCKER_CONFIG=$PWD/dc run gth-build push "oci:$IMG:v1" "$HTP/acme/store:v1" --insecure "$HTP"
+	expect_rc 78
+	expect_err_contains "docker-credential-absent"
 	# REGISTRY_AUTH_FILE comes before docker's config
 	printf '{"auths":{"%s":{"auth":"%s"}}}' "$HTP" "$(printf gth:wrong | base64)" \
 		>auth.json
