@@ -173,7 +173,7 @@ void print_summary(FILE *out, const struct gate_result *res, size_t n)
 				fprintf(out, "%s:%d: ", c->file, c->line);
 			else if (c->file)
 				fprintf(out, "%s: ", c->file);
-			if (c->classname && *c->classname)
+			if (c->classname && *c->classname && strcmp(c->classname, c->name))
 				fprintf(out, "%s > ", c->classname);
 			fprintf(out, "%s%s%s\n", c->name, c->message ? ": " : "",
 				c->message ? c->message : "");
@@ -379,9 +379,9 @@ int gha_report(const struct gate_result *res, size_t n, struct gth_error *err)
 			struct gth_buf title = GTH_BUF_INIT;
 			if (c->status != CASE_FAILED)
 				continue;
-			gth_buf_printf(&title, "%s: %s%s%s", r->gate->name,
-				       c->classname && *c->classname ? c->classname : "",
-				       c->classname && *c->classname ? " > " : "", c->name);
+			int cls = c->classname && *c->classname && strcmp(c->classname, c->name);
+			gth_buf_printf(&title, "%s: %s%s%s", r->gate->name, cls ? c->classname : "",
+				       cls ? " > " : "", c->name);
 			gth_gha_annotate(level, c->file, c->line, gth_buf_cstr(&title), "%s",
 					 c->detail ? c->detail : c->message ? c->message : "failed");
 			gth_buf_release(&title);

@@ -129,6 +129,23 @@ YAML
 }
 t "TAP from the output or from files" case_tap
 
+case_detected_ctest() {
+	cat >CMakeLists.txt <<'CMAKE'
+cmake_minimum_required(VERSION 3.18)
+project(x NONE)
+enable_testing()
+add_test(NAME passes COMMAND true)
+add_test(NAME fails COMMAND false)
+CMAKE
+	run gth-test --json
+	expect_rc 1
+	expect_json '.data.gates[0].name == "ctest" and .data.gates[0].tests == {"total":2,"failed":1,"skipped":0}'
+	expect_json '.data.gates[0].failures[0].name == "fails" and .data.gates[0].report_problems == []'
+	expect_err_contains "FAIL ctest: fails"
+	check test -s build/gth-test/ctest-junit.xml
+}
+t "a detected CMake project runs ctest and reads its JUnit report" case_detected_ctest
+
 case_junit_out() {
 	cat >gth.yaml <<'YAML'
 test:
