@@ -352,13 +352,25 @@ case_patch_always_500() {
 t "an upload that keeps failing is 69" case_patch_always_500
 
 case_registry_restart() {
-	local dir=$PWD/reg w
+	local dir=$PWD/reg
 	registry_start "$dir" open
 	at_exit "registry_stop $dir"
-	w=$(mktemp -d "$T/big.XXXXXX")
-	head -c 60000000 /dev/urandom >"$w/big.bin"
-	gth-build assemble --base scratch --layer "$w/big.bin:/big.bin" -o oci:big:v1 -q
-	rm -rf "$w"
+	# a layout with one 150 MB blob, big enough to be caught mid-upload on a fast machine
+	python3 - <<-'PY'
+	import hashlib, json, os
+	os.makedirs("big/blobs/sha256")
+	def put(b):
+	    h = hashlib.sha256(b).hexdigest(); open("big/blobs/sha256/" + h, "wb").write(b); return "sha256:" + h
+	layer = os.urandom(150 * 1024 * 1024)
+	ld = put(layer)
+	cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [ld]}}).encode()
+	man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+	    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg), "size": len(cfg)},
+	    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(layer)}]}).encode()
+	json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+	    "digest": put(man), "size": len(man), "annotations": {"org.opencontainers.image.ref.name": "v1"}}]},
+	    open("big/index.json", "w"))
+	PY
 	(gth-build push oci:big:v1 "$REGISTRY_HOST/acme/big:v1" --insecure "$REGISTRY_HOST" -j 1 -v \
 		>push.out 2>push.err; echo $? >push.rc) &
 	local pid=$! n=200
