@@ -16,6 +16,7 @@ struct scan_ac {
 			      * when the target reports something; NULL when table16 is used */
 	uint16_t *table16;   /* the same in 16 bits (AC_OUT16) when n * ncls < 32768 */
 	uint32_t *orig;      /* row number (breadth-first order) -> state of own/out_link */
+	uint8_t start2[65536 / 8]; /* lower-cased byte pairs that begin a pattern */
 	uint32_t *own;       /* first pattern ending in the state, or UINT32_MAX */
 	uint32_t *next_pat;  /* next pattern ending in the same state */
 	uint32_t *out_link;  /* nearest fail ancestor that reports, or 0 (root never does) */
@@ -124,6 +125,23 @@ struct scan_ac *scan_ac_new(const char *const *patterns, size_t n)
 
 		if (t && (ac->own[t] != UINT32_MAX || ac->out_link[t]))
 			ac->delta[i] = t | AC_OUT;
+	}
+	/* Pairs of bytes that can begin a pattern: at the root the scan skips, with
+	 * independent loads, every position where none begins. */
+	for (i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)patterns[i];
+		unsigned b;
+
+		if (p[1]) {
+			b = (unsigned)lower_tab[p[0]] << 8 | lower_tab[p[1]];
+			ac->start2[b >> 3] |= (uint8_t)(1u << (b & 7));
+		} else {
+			for (b = 0; b < 256; b++) {
+				unsigned k = (unsigned)lower_tab[p[0]] << 8 | b;
+
+				ac->start2[k >> 3] |= (uint8_t)(1u << (k & 7));
+			}
+		}
 	}
 	/* Compress the alphabet: bytes that occur in no pattern all behave alike, so
 	 * the table stays small enough for the cache. Upper case shares the class of
@@ -243,6 +261,21 @@ static int report(const struct scan_ac *ac, uint32_t s, size_t end, scan_ac_cb c
 	return 0;
 }
 
+static inline int pair_starts(const struct scan_ac *ac, const unsigned char *p)
+{
+	unsigned k = (unsigned)lower_tab[p[0]] << 8 | lower_tab[p[1]];
+
+	return ac->start2[k >> 3] & (1u << (k & 7));
+}
+
+/* The last byte of the data can only begin a one-byte pattern. */
+static inline int last_starts(const struct scan_ac *ac, unsigned char c)
+{
+	unsigned k = (unsigned)lower_tab[c] << 8;
+
+	return ac->start2[k >> 3] & 1u;
+}
+
 int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac_cb cb,
 		 void *ctx)
 {
@@ -255,6 +288,12 @@ int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac
 		const uint16_t *t = ac->table16;
 
 		while (p < end) {
+			if (s == 0) {
+				while (p + 1 < end && !pair_starts(ac, p))
+					p++;
+				if (p + 1 == end && !last_starts(ac, *p))
+					break;
+			}
 			s = t[s + cls[*p++]];
 			if (s & AC_OUT16) {
 				s &= ~AC_OUT16;
@@ -266,6 +305,12 @@ int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac
 		return 0;
 	}
 	while (p < end) {
+		if (s == 0) {
+			while (p + 1 < end && !pair_starts(ac, p))
+				p++;
+			if (p + 1 == end && !last_starts(ac, *p))
+				break;
+		}
 		s = ac->table[s + cls[*p++]];
 		if (s & AC_OUT) {
 			s = AC_STATE(s);
