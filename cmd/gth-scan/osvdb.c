@@ -186,6 +186,23 @@ static int exec(struct osv_db *db, const char *sql, struct gth_error *err)
 	return 0;
 }
 
+/* Run one statement with one text parameter. */
+static int exec_text(struct osv_db *db, const char *sql, const char *arg, const char *what,
+		     struct gth_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_error(err, db, what);
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE)
+		return db_error(err, db, what);
+	return 0;
+}
+
 static int set_meta_now(struct osv_db *db, struct gth_error *err)
 {
 	char sql[128];
@@ -496,30 +513,10 @@ int osv_db_import_source_zip(struct osv_db *db, const char *source, const char *
 	memset(st, 0, sizeof(*st));
 	if (exec(db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(db->db,
-			       "DELETE FROM affected WHERE vid IN (SELECT rowid FROM vulns WHERE source = ?1)",
-			       -1, &s, NULL) != SQLITE_OK) {
-		db_error(err, db, "clearing a source");
+	if (exec_text(db, "DELETE FROM affected WHERE vid IN (SELECT rowid FROM vulns WHERE source = ?1)",
+		      source, "clearing a source", err) < 0 ||
+	    exec_text(db, "DELETE FROM vulns WHERE source = ?1", source, "clearing a source", err) < 0)
 		goto done;
-	}
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		db_error(err, db, "clearing a source");
-		goto done;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (sqlite3_prepare_v2(db->db, "DELETE FROM vulns WHERE source = ?1", -1, &s, NULL) != SQLITE_OK) {
-		db_error(err, db, "clearing a source");
-		goto done;
-	}
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		db_error(err, db, "clearing a source");
-		goto done;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (import_zip(db, zip_path, source, &opts, st, err) < 0)
 		goto done;
 	if (sqlite3_prepare_v2(db->db,
