@@ -134,6 +134,60 @@ case_kubeconfig_errors() {
 	expect_err_contains "not running in a cluster"
 }
 
+case_tls() {
+	# a CA, a server certificate for 127.0.0.1 and a client certificate
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
+	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile san.ext 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=ci 2>/dev/null
+	openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cli.crt -days 2 2>/dev/null
+	start_kube_api "$F/objects.json" - --tls-cert "$PWD/srv.crt" --tls-key "$PWD/srv.key" --client-ca "$PWD/ca.crt"
+	local url=https://${KUBE_URL#http://}
+	# CA and client certificate as data
+	cat >kc-data.yaml <<EOF
+current-context: t
+contexts:
+- name: t
+  context: {cluster: t, user: t, namespace: gatheraa}
+clusters:
+- name: t
+  cluster: {server: "$url", certificate-authority-data: "$(base64 -w0 ca.crt)"}
+users:
+- name: t
+  user: {client-certificate-data: "$(base64 -w0 cli.crt)", client-key-data: "$(base64 -w0 cli.key)"}
+EOF
+	run gth-canary status gatheraa-backend --kubeconfig kc-data.yaml
+	expect_rc 0
+	# as files, relative to the kubeconfig
+	mkdir sub && cp ca.crt cli.crt cli.key sub/
+	cat >sub/kc-files.yaml <<EOF
+current-context: t
+contexts:
+- name: t
+  context: {cluster: t, user: t, namespace: gatheraa}
+clusters:
+- name: t
+  cluster: {server: "$url", certificate-authority: ca.crt}
+users:
+- name: t
+  user: {client-certificate: cli.crt, client-key: cli.key}
+EOF
+	run gth-canary status gatheraa-backend --kubeconfig sub/kc-files.yaml
+	expect_rc 0
+	# insecure-skip-tls-verify: no CA needed
+	sed 's|certificate-authority: ca.crt|insecure-skip-tls-verify: true|' sub/kc-files.yaml >sub/kc-insecure.yaml
+	run gth-canary status gatheraa-backend --kubeconfig sub/kc-insecure.yaml
+	expect_rc 0
+	# neither: the server's certificate is not trusted
+	sed 's|certificate-authority: ca.crt|server: "'"$url"'"|; s|, server: "'"$url"'"||' sub/kc-files.yaml >sub/kc-untrusted.yaml
+	sed -i 's|{server: "[^"]*", server:|{server:|' sub/kc-untrusted.yaml
+	GTH_HTTP_BUDGET=3s run gth-canary status gatheraa-backend --kubeconfig sub/kc-untrusted.yaml
+	expect_rc 69
+	expect_err_lacks "BEGIN"
+	[ "$(kube_requests | wc -l)" -eq 3 ] || _fail "requests: $(kube_requests)"
+}
+
 case_in_cluster() {
 	start_kube_api "$F/objects.json"
 	mkdir sa && printf 'sa-token\n' >sa/token && printf 'gatheraa\n' >sa/namespace
@@ -418,6 +472,7 @@ t "403 is 77" case_status_403
 t "tokenFile and the KUBECONFIG list" case_token_file_and_kubeconfig_env
 t "missing context is 78 with file:line" case_context_missing
 t "kubeconfig errors: 66, 65, 78" case_kubeconfig_errors
+t "TLS: CA and client certificate as data and files, insecure-skip-tls-verify" case_tls
 t "in-cluster service account" case_in_cluster
 t "exec credential plugin, cached until expiry" case_exec_plugin_cached
 t "promote clears pause conditions on the status subresource" case_promote_pause_conditions

@@ -7,7 +7,8 @@ can play Argo CD and Argo Rollouts controllers from a JSON script.
 
 usage: kube-api.py --port-file FILE [--log REQ.jsonl] [--objects OBJS.json]
                    [--script SCRIPT.json] [--token TOKEN] [--no-status-subresource PLURAL]...
-                   [--bookmark-interval SEC] [--forbid REGEX] [--tls-cert C --tls-key K]
+                   [--bookmark-interval SEC] [--forbid REGEX] [--conflicts N]
+                   [--tls-cert C --tls-key K [--client-ca CA]]
                    [--pid-file FILE]
 
   --port-file F     serve on 127.0.0.1 at an ephemeral port, written to F when ready
@@ -31,6 +32,7 @@ usage: kube-api.py --port-file FILE [--log REQ.jsonl] [--objects OBJS.json]
                     another writer changed the object in between (the object
                     gets a new resourceVersion each time)
   --tls-cert/--tls-key  serve HTTPS
+  --client-ca F     with TLS, require a client certificate signed by F
 
 API served (namespaced paths /api/v1/namespaces/NS/P[/NAME] and
 /apis/GROUP/VERSION/namespaces/NS/P[/NAME], plus cluster-scoped ones):
@@ -840,6 +842,7 @@ def main():
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--client-ca")
     ARGS = ap.parse_args()
     STATE["conflicts"] = ARGS.conflicts
     if ARGS.objects:
@@ -859,6 +862,9 @@ def main():
     if ARGS.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        if ARGS.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(ARGS.client_ca)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     if ARGS.pid_file:
         with open(ARGS.pid_file, "w") as f:
