@@ -137,9 +137,16 @@ static int scan_bytes(struct fctx *c, const char *rel, const char *data, size_t 
 				gth_verbose("%s: not YAML, no misconfiguration checks", rel);
 		}
 	}
-	if (c->do_vuln && (o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_VULN)) && scan_vuln_wants(rel) &&
-	    scan_vuln_file(w->res, o, rel, data, len, &c->err) < 0)
-		return -1;
+	if (c->do_vuln && (o->scanner_mask & SCAN_KIND_BIT(SCAN_KIND_VULN)) && scan_vuln_wants(rel)) {
+		int r;
+
+		/* the vulnerability scanner may add warnings to res, as workers do */
+		pthread_mutex_lock(&w->mu);
+		r = scan_vuln_file(w->res, o, rel, data, len, &c->err);
+		pthread_mutex_unlock(&w->mu);
+		if (r < 0)
+			return -1;
+	}
 	return 0;
 }
 
