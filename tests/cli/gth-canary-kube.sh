@@ -412,6 +412,19 @@ case_watch_timeout_is_2() {
 	expect_err_contains "timed out waiting for application gatheraa-backend to sync $REV"
 }
 
+case_watch_resumes_after_stream_end() {
+	rollout_with '.metadata.generation = 2'
+	printf '%s\n' '{"steps":[{"wait_request":{"method":"GET","path_re":"/rollouts$","watch":true}},{"sleep":1.6},{"patch":{"resource":"rollouts","namespace":"gatheraa","name":"gatheraa-backend","merge":{"status":{"observedGeneration":"2"}}}}]}' >script.json
+	start_kube_api objects.json script.json --watch-timeout 0.5 --bookmark-interval 0.2
+	run gth-canary watch gatheraa-backend --kubeconfig "$KUBECONFIG_FILE" --timeout 30s --json
+	expect_rc 0
+	expect_json '.data.relists == 0 and .data.watch_resumes >= 3'
+	# each resumed watch starts from a resourceVersion at least as new as the last
+	kube_requests 'select(.watch) | .query.resourceVersion[0] | tonumber' >rvs
+	sort -n -c rvs || _fail "resourceVersions went back: $(cat rvs)"
+	[ "$(kube_requests 'select(.watch | not) | .path' | wc -l)" -eq 1 ] || _fail "more than one list"
+}
+
 case_watch_gone_relists() {
 	rollout_with '.metadata.generation = 2'
 	start_kube_api objects.json "$F/expire.json" --bookmark-interval 0.2
@@ -431,6 +444,21 @@ case_watch_not_found() {
 	run gth-canary watch gatheraa-backend --app nope --kubeconfig "$KUBECONFIG_FILE" --timeout 5s
 	expect_rc 66
 	expect_err_contains 'applications.argoproj.io "nope" not found in namespace argocd'
+}
+
+case_config_file() {
+	start_kube_api "$F/objects.json"
+	printf 'canary:\n  namespace: other\n  kubeconfig: %s\n' "$KUBECONFIG_FILE" >gth.yaml
+	run gth-canary status gatheraa-backend
+	expect_rc 66
+	[ "$(kube_requests)" = "GET /apis/argoproj.io/v1alpha1/namespaces/other/rollouts/gatheraa-backend" ] || _fail "requests: $(kube_requests)"
+	# a flag wins over the file
+	run gth-canary status gatheraa-backend -n gatheraa
+	expect_rc 0
+	printf 'canary:\n  namespace: other\n  namepsace: typo\n' >gth.yaml
+	run gth-canary status gatheraa-backend
+	expect_rc 78
+	expect_err_contains "gth.yaml:3"
 }
 
 case_usage() {
@@ -488,7 +516,9 @@ t "watch --refresh patches the annotation and waits" case_watch_refresh
 t "watch: aborted is 1 with Argo's message" case_watch_aborted_is_1
 t "watch: failed sync is 1" case_watch_sync_failed_is_1
 t "watch: out of time is 2" case_watch_timeout_is_2
+t "watch: resumes from the last resourceVersion when the server ends a stream" case_watch_resumes_after_stream_end
 t "watch: 410 Gone lists again and resumes" case_watch_gone_relists
 t "watch: missing rollout or application is 66" case_watch_not_found
+t "gth.yaml canary section under the flags" case_config_file
 t "usage errors are 64" case_usage
 finish

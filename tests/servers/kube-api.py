@@ -7,7 +7,7 @@ can play Argo CD and Argo Rollouts controllers from a JSON script.
 
 usage: kube-api.py --port-file FILE [--log REQ.jsonl] [--objects OBJS.json]
                    [--script SCRIPT.json] [--token TOKEN] [--no-status-subresource PLURAL]...
-                   [--bookmark-interval SEC] [--forbid REGEX] [--conflicts N]
+                   [--bookmark-interval SEC] [--watch-timeout SEC] [--forbid REGEX] [--conflicts N]
                    [--tls-cert C --tls-key K [--client-ca CA]]
                    [--pid-file FILE]
 
@@ -25,6 +25,8 @@ usage: kube-api.py --port-file FILE [--log REQ.jsonl] [--objects OBJS.json]
                     subresource, like CRDs of Argo Rollouts before v0.10: PATCH
                     .../P/NAME/status answers 404 and a PATCH of the object may
                     change its status
+  --watch-timeout S end every watch stream after at most S seconds, as API servers
+                    do (clients resume from the last resourceVersion)
   --bookmark-interval S  send a BOOKMARK every S seconds on watches that allow
                     them (default 1)
   --forbid RE       requests whose path matches RE get 403 Forbidden
@@ -399,6 +401,8 @@ class Handler(BaseHTTPRequestHandler):
         rv = q.get("resourceVersion", [""])[0]
         bookmarks = q.get("allowWatchBookmarks", ["false"])[0] == "true"
         timeout = float(q.get("timeoutSeconds", ["1800"])[0])
+        if ARGS.watch_timeout:
+            timeout = min(timeout, ARGS.watch_timeout)
         deadline = time.time() + timeout
         self._log(200, b"", watch=True)
         self.send_response(200)
@@ -838,6 +842,7 @@ def main():
     ap.add_argument("--token")
     ap.add_argument("--forbid")
     ap.add_argument("--conflicts", type=int, default=0)
+    ap.add_argument("--watch-timeout", type=float, default=0)
     ap.add_argument("--no-status-subresource", action="append", default=[])
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
     ap.add_argument("--tls-cert")
