@@ -186,6 +186,14 @@ EOF
 	expect_rc 69
 	expect_err_lacks "BEGIN"
 	[ "$(kube_requests | wc -l)" -eq 3 ] || _fail "requests: $(kube_requests)"
+	# the in-cluster service account: token, CA and namespace files
+	KUBE_TOKEN=sa-token start_kube_api "$F/objects.json" - --tls-cert "$PWD/srv.crt" --tls-key "$PWD/srv.key"
+	mkdir sa && cp ca.crt sa/ca.crt && printf 'sa-token\n' >sa/token && printf 'gatheraa\n' >sa/namespace
+	HOME=$PWD KUBECONFIG= KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=${KUBE_URL##*:} \
+		GTH_KUBE_SERVICEACCOUNT_DIR=$PWD/sa run gth-canary status gatheraa-backend --json
+	expect_rc 0
+	expect_json '.data.rollout.namespace == "gatheraa"'
+	[ "$(kube_requests '.auth')" = bearer ] || _fail "no bearer token"
 }
 
 case_in_cluster() {
@@ -500,7 +508,7 @@ t "403 is 77" case_status_403
 t "tokenFile and the KUBECONFIG list" case_token_file_and_kubeconfig_env
 t "missing context is 78 with file:line" case_context_missing
 t "kubeconfig errors: 66, 65, 78" case_kubeconfig_errors
-t "TLS: CA and client certificate as data and files, insecure-skip-tls-verify" case_tls
+t "TLS: CA and client certificate as data and files, insecure-skip-tls-verify, in-cluster" case_tls
 t "in-cluster service account" case_in_cluster
 t "exec credential plugin, cached until expiry" case_exec_plugin_cached
 t "promote clears pause conditions on the status subresource" case_promote_pause_conditions
