@@ -90,7 +90,7 @@ static int resolve_opts(struct scan_opts *o, const struct verb_def *vd, struct g
 		static const char *const known[] = {
 			"scanners", "severity", "fail-on", "format", "ignore-file", "skip",
 			"ignore-unfixed", "db", "offline", "rules", "disable", "max-file-size",
-			"entropy", "ecosystems", "mirror", NULL
+			"ecosystems", "mirror", NULL
 		};
 		int b;
 
