@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <git2/sys/mempack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct gth_git {
 	char *default_branch;   /* cache: the remote's default branch */
 	char *lock_path;        /* cache: serialises fetches */
 	int is_cache;
+	git_odb_backend *mempack; /* new objects, written out as one pack */
 };
 
 struct gth_git_tree {
@@ -778,6 +780,51 @@ static int tree_load(struct gth_git_tree *t, struct gth_git *g, const git_oid *i
 
 /* ---- commit and push ---- */
 
+/* New objects go to memory first, then into the repository as one pack: a few
+ * hundred loose objects cost a few hundred file creations. */
+static int mempack_start(struct gth_git *g, struct gth_error *err)
+{
+	git_odb *odb = NULL;
+	int code;
+
+	if (g->mempack)
+		return 0;
+	if ((code = git_repository_odb(&odb, g->repo)) < 0 ||
+	    (code = git_mempack_new(&g->mempack)) < 0 ||
+	    (code = git_odb_add_backend(odb, g->mempack, 1000)) < 0) {
+		git_odb_free(odb);
+		return gth_git_error(err, code, 0, "preparing the object store");
+	}
+	git_odb_free(odb);
+	return 0;
+}
+
+static int mempack_flush(struct gth_git *g, struct gth_error *err)
+{
+	git_buf pack = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
+	int code;
+
+	memset(&stats, 0, sizeof(stats));
+	if ((code = git_mempack_dump(&pack, g->repo, g->mempack)) < 0 ||
+	    (code = git_repository_odb(&odb, g->repo)) < 0 ||
+	    (code = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
+	    (code = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
+	    (code = wp->commit(wp, &stats)) < 0) {
+		gth_git_error(err, code, 0, "writing objects");
+		goto done;
+	}
+	git_mempack_reset(g->mempack);
+done:
+	if (wp)
+		wp->free(wp);
+	git_odb_free(odb);
+	git_buf_dispose(&pack);
+	return code < 0 ? -1 : 0;
+}
+
 static int make_signature(git_signature **sig, git_repository *repo, const char *author,
 			  struct gth_error *err)
 {
@@ -1075,26 +1122,61 @@ static int set_tracking(struct gth_git *g, const char *b, const git_oid *id)
 	return code;
 }
 
-/* Files this commit changes must not hold local edits in the work tree. */
-static int check_clean(struct gth_git *g, const struct gth_git_changes *c, struct gth_error *err)
+/* Files this commit changes must not hold local edits in the work tree: the file
+ * and its index entry must still be HEAD's. Compared directly, because a status
+ * run walks the whole work tree. */
+static int check_clean(struct gth_git *g, const git_oid *head, const struct gth_git_changes *c,
+		       struct gth_error *err)
 {
+	git_commit *hc = NULL;
+	git_tree *ht = NULL;
+	git_index *idx = NULL;
+	struct gth_buf path = GTH_BUF_INIT, disk = GTH_BUF_INIT;
 	size_t i;
+	int code, rc = -1;
 
-	for (i = 0; i < c->n; i++) {
-		unsigned int flags = 0;
-		int code = git_status_file(&flags, g->repo, c->v[i].path);
-		if (code == GIT_ENOTFOUND) {
-			git_error_clear();
-			continue;
-		}
-		if (code < 0)
-			return gth_git_error(err, code, 0, "reading the work tree status");
-		if (flags & ~(unsigned)(GIT_STATUS_IGNORED))
-			return gth_error_set(err, GTH_EXIT_DATAERR,
-					     "'%s' has local changes in '%s'; commit or stash them",
-					     c->v[i].path, g->workdir);
+	if ((code = git_commit_lookup(&hc, g->repo, head)) < 0 ||
+	    (code = git_commit_tree(&ht, hc)) < 0 || (code = git_repository_index(&idx, g->repo)) < 0) {
+		gth_git_error(err, code, 0, "reading the work tree status");
+		goto done;
 	}
-	return 0;
+	for (i = 0; i < c->n; i++) {
+		git_tree_entry *te = NULL;
+		git_blob *blob = NULL;
+		const git_index_entry *ie = git_index_get_bypath(idx, c->v[i].path, 0);
+		struct gth_error ignored = GTH_ERROR_INIT;
+		int dirty = 0;
+		if (git_tree_entry_bypath(&te, ht, c->v[i].path) < 0) {
+			git_error_clear();
+			dirty = ie != NULL || gth_file_exists(c->v[i].path);
+		} else {
+			dirty = !ie || !git_oid_equal(&ie->id, git_tree_entry_id(te));
+			gth_buf_clear(&disk);
+			if (!dirty && (gth_path_join(&path, g->workdir, c->v[i].path) < 0 ||
+				       gth_buf_read_file(&disk, gth_buf_cstr(&path), 0, &ignored) < 0))
+				dirty = 1;
+			if (!dirty && git_blob_lookup(&blob, g->repo, git_tree_entry_id(te)) == 0)
+				dirty = (size_t)git_blob_rawsize(blob) != disk.len ||
+					(disk.len && memcmp(git_blob_rawcontent(blob), disk.ptr, disk.len) != 0);
+			git_blob_free(blob);
+			git_tree_entry_free(te);
+		}
+		git_error_clear();
+		if (dirty) {
+			gth_error_set(err, GTH_EXIT_DATAERR,
+				      "'%s' has local changes in '%s'; commit or stash them",
+				      c->v[i].path, g->workdir);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	gth_buf_release(&path);
+	gth_buf_release(&disk);
+	git_index_free(idx);
+	git_tree_free(ht);
+	git_commit_free(hc);
+	return rc;
 }
 
 /* Move the work tree's branch from old to id and update its files and index. */
@@ -1102,9 +1184,11 @@ static int advance_worktree(struct gth_git *g, const git_oid *old, const git_oid
 			    struct gth_error *err)
 {
 	git_commit *oldc = NULL, *newc = NULL;
-	git_tree *oldt = NULL;
+	git_tree *oldt = NULL, *newt = NULL;
+	git_diff *diff = NULL;
 	git_checkout_options co;
-	char *ref = NULL;
+	char *ref = NULL, **paths = NULL;
+	size_t i, n, np = 0;
 	int code, rc = -1;
 
 	if ((code = git_commit_lookup(&oldc, g->repo, old)) < 0 ||
@@ -1113,10 +1197,30 @@ static int advance_worktree(struct gth_git *g, const git_oid *old, const git_oid
 		gth_git_error(err, code, 0, "updating the work tree");
 		goto done;
 	}
+	/* only the paths that differ, so checkout does not walk the whole work tree */
+	if ((code = git_commit_tree(&newt, newc)) < 0 ||
+	    (code = git_diff_tree_to_tree(&diff, g->repo, oldt, newt, NULL)) < 0) {
+		gth_git_error(err, code, 0, "updating the work tree");
+		goto done;
+	}
+	n = git_diff_num_deltas(diff);
+	paths = calloc(n ? n * 2 : 1, sizeof(*paths));
+	if (!paths) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		paths[np++] = (char *)d->new_file.path;
+		if (strcmp(d->old_file.path, d->new_file.path) != 0)
+			paths[np++] = (char *)d->old_file.path;
+	}
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_SAFE;
+	co.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
 	co.baseline = oldt;
-	if ((code = git_checkout_tree(g->repo, (const git_object *)newc, &co)) < 0) {
+	co.paths.strings = paths;
+	co.paths.count = np;
+	if (np && (code = git_checkout_tree(g->repo, (const git_object *)newc, &co)) < 0) {
 		gth_git_error(err, code, 0, "updating the work tree");
 		goto done;
 	}
@@ -1137,6 +1241,9 @@ static int advance_worktree(struct gth_git *g, const git_oid *old, const git_oid
 	rc = 0;
 done:
 	free(ref);
+	free(paths);
+	git_diff_free(diff);
+	git_tree_free(newt);
 	git_tree_free(oldt);
 	git_commit_free(oldc);
 	git_commit_free(newc);
@@ -1270,11 +1377,14 @@ int gth_git_update(struct gth_git_update_result *res, struct gth_git *g,
 			rc = 0;
 			goto done;
 		}
-		if (worktree && !o->push_branch && check_clean(g, &res->changes, err) < 0)
+		if (worktree && !o->push_branch && check_clean(g, &head_id, &res->changes, err) < 0)
+			goto done;
+		if (mempack_start(g, err) < 0)
 			goto done;
 		if (build_commit(&commit_id, g, &tip, &res->changes,
 				 res->changes.message ? res->changes.message :
-				 o->message ? o->message : "Update by gth", o, err) < 0)
+				 o->message ? o->message : "Update by gth", o, err) < 0 ||
+		    mempack_flush(g, err) < 0)
 			goto done;
 		git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
 		if (!pushing) {
