@@ -54,7 +54,8 @@ int gth_git_init(struct gth_error *err)
 	if (git_libgit2_init() < 0)
 		return gth_git_error(err, -1, 0, "initialising libgit2");
 	git_inited++;
-	if (getenv("CI") || getenv("GITHUB_ACTIONS"))
+	if ((getenv("CI") && *getenv("CI")) ||
+	    (getenv("GITHUB_ACTIONS") && *getenv("GITHUB_ACTIONS")))
 		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 	return 0;
 }
@@ -77,7 +78,7 @@ int gth_git_error(struct gth_error *err, int code, int network, const char *what
 	if (code == GIT_EAUTH || strstr(m, "authentication") || strstr(m, "status code: 401") ||
 	    strstr(m, "status code: 403") || strstr(m, "credentials"))
 		ex = GTH_EXIT_NOPERM;
-	else if (code == GIT_EOWNER)
+	else if (code == GIT_EOWNER || strstr(m, "safe.directory") || strstr(m, "not owned by"))
 		ex = GTH_EXIT_NOPERM;
 	else if (code == GIT_ENONFASTFORWARD || code == GIT_ELOCKED || code == GIT_EMODIFIED)
 		ex = GTH_EXIT_TEMPFAIL;
@@ -90,8 +91,10 @@ int gth_git_error(struct gth_error *err, int code, int network, const char *what
 			     klass == GIT_ERROR_HTTP || klass == GIT_ERROR_NONE ||
 			     klass == GIT_ERROR_INVALID))
 		ex = GTH_EXIT_UNAVAILABLE;
-	if (code == GIT_EOWNER)
-		return gth_error_set(err, ex, "%s: %s (add it to git's safe.directory)", what, m);
+	if (code == GIT_EOWNER || strstr(m, "safe.directory"))
+		/* libgit2 1.5 may report an owner refusal as a missing safe.directory */
+		return gth_error_set(err, ex, "%s: the repository belongs to another user; add it "
+				     "to git's safe.directory, or name it with --repo", what);
 	return gth_error_set(err, ex, "%s: %s", what, m);
 }
 
@@ -351,6 +354,8 @@ int gth_git_open(struct gth_git **out, const char *path, int trust, struct gth_e
 	if (!g)
 		return oom(err);
 	rc = git_repository_open_ext(&g->repo, path, 0, NULL);
+	if (rc < 0 && git_error_last() && strstr(git_error_last()->message, "safe.directory"))
+		rc = GIT_EOWNER;
 	if (rc == GIT_EOWNER && trust) {
 		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 		rc = git_repository_open_ext(&g->repo, path, 0, NULL);

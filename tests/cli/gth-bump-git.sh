@@ -79,6 +79,32 @@ case_no_push_and_local_changes() {
 }
 t "--no-push commits locally; local edits to a changed file are refused" case_no_push_and_local_changes
 
+case_owner() {
+	# a checkout that belongs to another user, as in a CI container: gth-bump runs
+	# as nobody on a clone owned by uid 4242 (readable and writable by all)
+	if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
+		echo "skipped: needs root and setpriv"
+		return 0
+	fi
+	manifests seed 1
+	git_bare "$PWD/gitops.git" seed
+	git clone -q gitops.git work
+	chmod -R a+rwX . "$T"
+	chown -R 4242:4242 work
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$PWD" XDG_CACHE_HOME="$PWD/nc" "$@"; }
+	cd work
+	CI= GITHUB_ACTIONS= run as_nobody gth-bump --image ghcr.io/acme/app1:v2 --no-push
+	expect_rc 77
+	expect_err_contains "safe.directory"
+	CI=true run as_nobody gth-bump --image ghcr.io/acme/app1:v2 --no-push
+	expect_rc 0
+	cd ..
+	CI= GITHUB_ACTIONS= run as_nobody gth-bump --image ghcr.io/acme/app1:v3 --repo work --no-push
+	expect_rc 0
+	check grep -q 'app1:v3' work/apps/app1.yaml
+}
+t "another user's checkout: refused from the current folder, opened in CI or with --repo" case_owner
+
 case_git_daemon() {
 	mkdir srv
 	manifests seed 2
