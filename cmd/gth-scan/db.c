@@ -148,6 +148,11 @@ int scan_db(const struct scan_opts *o, const struct gth_strlist *operands, struc
 		}
 		if (osv_db_open(&db, o->db, 0, err) < 0 || osv_db_info(db, &info, err) < 0)
 			goto done;
+		{
+			const cJSON *age = cJSON_GetObjectItem(info, "age_s");
+			cJSON_AddBoolToObject(info, "stale", !cJSON_IsNumber(age) ||
+							     age->valuedouble * 1000 > (double)vuln_max_age_ms());
+		}
 		if (!o->common.json)
 			print_info(info);
 		while ((it = info->child) != NULL) {

@@ -229,7 +229,7 @@ static void base_eco(char *out, size_t size, const char *eco)
 	out[n] = '\0';
 }
 
-static int64_t max_age_ms(void)
+int64_t vuln_max_age_ms(void)
 {
 	const char *s = getenv("GTH_OSV_MAX_AGE");
 	int64_t ms;
@@ -296,7 +296,7 @@ static int ensure_db(struct scan_result *res, const struct scan_opts *o, const s
 		int64_t upd = osv_db_updated_at(st->db);
 		int64_t age = gth_wall_ms() - upd * 1000;
 		st->stale_checked = 1;
-		if (upd > 0 && age > max_age_ms())
+		if (upd > 0 && age > vuln_max_age_ms())
 			scan_result_warn(res, "the OSV cache '%s' was last updated %lld days ago: run 'gth-scan db update'",
 					 osv_db_path(st->db), (long long)(age / (24LL * 3600 * 1000)));
 	}

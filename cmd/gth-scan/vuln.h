@@ -12,6 +12,7 @@
 #ifndef GTH_SCAN_VULN_H
 #define GTH_SCAN_VULN_H
 
+#include <stdint.h>
 #include "lockfile.h"
 #include "osvdb.h"
 #include "scan.h"
@@ -21,6 +22,9 @@
  * target what was scanned. */
 int vuln_match(struct scan_result *res, const struct scan_opts *o, const char *target,
 	       const char *path, const struct lock_pkgs *pkgs, struct gth_error *err);
+
+/* GTH_OSV_MAX_AGE as milliseconds, else 7 days: older caches are stale. */
+int64_t vuln_max_age_ms(void);
 
 /* The mirror base URL (GTH_OSV_MIRROR, else scan.mirror, else osv.dev's bucket). */
 const char *vuln_mirror(const struct scan_opts *o);

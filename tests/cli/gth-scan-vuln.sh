@@ -44,7 +44,9 @@ case_import_info() {
 	expect_out_match '^Debian:12 +1 +1$'
 	run gth-scan db info --json
 	expect_rc 0
-	expect_json '.data.records == 8 and .data.path == "'"$XDG_CACHE_HOME"'/gth/osv.db" and (.data.ecosystems | length) == 8 and .data.age_s >= 0'
+	expect_json '.data.records == 8 and .data.path == "'"$XDG_CACHE_HOME"'/gth/osv.db" and (.data.ecosystems | length) == 8 and .data.age_s >= 0 and .data.stale == false'
+	GTH_OSV_MAX_AGE=1ms run gth-scan db info --json
+	expect_json '.data.stale == true'
 	expect_json '[.data.ecosystems[] | select(.name == "npm")][0] == {"name": "npm", "records": 2, "packages": 1}'
 }
 t "db import fills the cache (0600 in 0700) and db info reports it" case_import_info
