@@ -7,6 +7,7 @@
   pipeline-files.py flags WORKFLOW CLI.md BIN   every gth command line of the workflow uses
                                                 verbs of CLI.md and flags of the tool's
                                                 --help (tools built in BIN) or of CLI.md
+  pipeline-files.py readme README CLI.md BIN    the same for the README's sh and yaml blocks
   pipeline-files.py action ACTION DEPS_APT OUT  action.yml's keys; writes OUT, a workflow
                                                 holding its steps, for actionlint
 
@@ -350,13 +351,30 @@ def verbs_of(section, tool):
 
 def check_flags(wpath, cli_md, bin_dir):
     wf = load_one(wpath)
+    scripts = [(f"{wpath}: job {jname}", step.get("run") or "")
+               for jname, job in (wf.get("jobs") or {}).items()
+               for step in job.get("steps") or []]
+    check_scripts(scripts, cli_md, bin_dir, 10)
+
+
+def check_readme(readme, cli_md, bin_dir):
+    text = open(readme, encoding="utf-8").read()
+    blocks = re.findall(r"^```(?:sh|yaml)\n(.*?)^```", text, re.M | re.S)
+    scripts = []
+    for b in blocks:
+        # a yaml block's run: lines are shell too
+        lines = [re.sub(r"^\s*-?\s*run:\s*", "", l) for l in b.splitlines()]
+        scripts.append((readme, "\n".join(lines)))
+    check_scripts(scripts, cli_md, bin_dir, 10)
+
+
+def check_scripts(scripts, cli_md, bin_dir, at_least):
     sections = cli_sections(cli_md)
     n = 0
-    for jname, job in (wf.get("jobs") or {}).items():
-        for step in job.get("steps") or []:
-            for tool, words in gth_commands(step.get("run") or ""):
+    for origin, script in scripts:
+            for tool, words in gth_commands(script):
                 n += 1
-                where = f"{wpath}: job {jname}: {tool} {' '.join(words)}"
+                where = f"{origin}: {tool} {' '.join(words)}"
                 sec = sections.get(tool)
                 if sec is None:
                     bad(f"{where}: {tool} is not in CLI.md")
@@ -380,8 +398,8 @@ def check_flags(wpath, cli_md, bin_dir):
                             bad(f"{where}: {flag} is not in '{tool} {verb or ''} --help'")
                     elif not re.search(pat, sec):
                         bad(f"{where}: {flag} is not in CLI.md's {tool}")
-    if n < 10:
-        bad(f"{wpath}: only {n} gth command lines found")
+    if n < at_least:
+        bad(f"only {n} gth command lines found")
 
 
 def check_action(apath, deps_apt, out):
@@ -442,6 +460,8 @@ def main():
             check_workflow(*args)
         elif cmd == "flags":
             check_flags(*args)
+        elif cmd == "readme":
+            check_readme(*args)
         elif cmd == "action":
             check_action(*args)
         else:

@@ -92,6 +92,44 @@ case_workflow_flags_unknown() {
 	expect_out_match "gth-canary advance .*: no verb of"
 }
 
+case_readme_flags() {
+	run "$PY" "$CHECK" readme "$GTH_SRC/README.md" "$CLI_MD" "$GTH_BIN"
+	expect_rc 0
+	expect_out_empty
+	sed 's/--until paused --timeout 20m/--until-paused/' "$GTH_SRC/README.md" >README.md
+	run "$PY" "$CHECK" readme README.md "$CLI_MD" "$GTH_BIN"
+	expect_rc 1
+	expect_out_contains "--until-paused is not in 'gth-canary watch --help'"
+}
+
+case_readme_pipeline() {
+	# the README's gth-build assemble --json | gth-bump --from - on the example, with
+	# a scratch base (no network) and a local registry
+	. "$GTH_SRC/tests/servers/registry.sh"
+	registry_start reg open >/dev/null
+	at_exit "registry_stop $PWD/reg"
+	git_copy src
+	sed -i "s|localhost:5000/gatheraa/backend:0.1.0|$REGISTRY_HOST/gatheraa/backend:0.1.0|" src/infrastructure/k8s/rollout.yaml
+	git -C src -c user.name=t -c user.email=t@example.com commit -q -am "the local registry"
+	git clone -q --bare src gitops.git
+	git clone -q gitops.git gitops
+	rc=0
+	(cd "$EX/.." && SOURCE_DATE_EPOCH=1700000000 gth-build assemble --base scratch \
+		--layer gatheraa/src:/app/src --layer gatheraa/package.json:/app/package.json \
+		--workdir /app --cmd 'node src/server.js' --user 10001 --expose 8080 \
+		--push "$REGISTRY_HOST/gatheraa/backend:0.2.0" --insecure "$REGISTRY_HOST" --json |
+		gth-bump --from - --repo "$OLDPWD/gitops" --path infrastructure/k8s --container backend \
+			--author "t <t@example.com>" --json) >"$OUT" 2>"$ERR" || rc=$?
+	expect_rc 0
+	expect_json '.tool == "gth-bump" and .status == "success" and .data.pushed == true'
+	digest=$(jq -r '.data.changes[0].new' "$OUT")
+	case $digest in "$REGISTRY_HOST/gatheraa/backend:0.2.0@sha256:"*) ;; *) _fail "new image $digest" ;; esac
+	run git -C gitops.git show main:infrastructure/k8s/rollout.yaml
+	expect_out_contains "image: $digest"
+	run curl -fsS "$REGISTRY_URL/v2/gatheraa/backend/manifests/0.2.0" -H "Accept: application/vnd.oci.image.manifest.v1+json" -o /dev/null -w '%{http_code}'
+	expect_out_eq 200
+}
+
 case_manifests() {
 	run "$PY" "$CHECK" manifests "$EX"
 	expect_rc 0
@@ -254,6 +292,8 @@ t "workflow: triggers, per-job permissions, secrets only from secrets, events ke
 t "workflow: broad permissions, unknown and literal secrets are caught" case_workflow_shape_broken
 t "workflow: every gth command uses verbs of CLI.md and flags of the tool's --help" case_workflow_flags
 t "workflow: an unknown flag or verb is caught" case_workflow_flags_unknown
+t "README: every gth command uses verbs and flags the tools have" case_readme_flags
+t "README: gth-build assemble --json | gth-bump --from - bumps the example" case_readme_pipeline
 t "manifests: Rollout, analysis, Services, ingress, Application agree" case_manifests
 t "manifests: wrong template, weight, condition, namespace, Service are caught" case_manifests_broken
 t "manifests: invalid YAML is caught" case_manifests_not_yaml
