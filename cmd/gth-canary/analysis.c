@@ -233,7 +233,7 @@ static int load_metric(struct metric *m, const struct gth_node *n, const struct 
 	static const char *const known[] = {
 		"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
 		"consecutiveErrorLimit", "consecutiveSuccessLimit", "successCondition",
-		"failureCondition", "provider", "dryRun", "measurementRetention", NULL
+		"failureCondition", "provider", NULL
 	};
 	const struct gth_node *prov, *p;
 	int r;
@@ -291,8 +291,8 @@ static int load_metric(struct metric *m, const struct gth_node *n, const struct 
 		if (load_headers(m, p, a, err) < 0)
 			return -1;
 	} else if (!strcmp(prov->keys[0], "web")) {
-		static const char *const wk[] = { "url", "method", "headers", "body", "jsonBody",
-						  "jsonPath", "timeoutSeconds", "insecure", NULL };
+		static const char *const wk[] = { "url", "method", "headers", "body", "jsonPath",
+						  "timeoutSeconds", "insecure", NULL };
 		long t = 0;
 		m->provider = PROV_WEB;
 		m->timeout_ms = 10000;
