@@ -376,10 +376,8 @@ static int handle_file(struct walker *w, const char *path, const char *rel)
 
 		c->do_scan = 0;
 		c->do_vuln = 1;
-		/* The vulnerability scanner may add warnings while workers do. */
-		pthread_mutex_lock(&w->mu);
+		/* scan_bytes holds w->mu around the vulnerability scanner. */
 		rc = read_and_scan(c, path, rel);
-		pthread_mutex_unlock(&w->mu);
 		if (rc < 0)
 			*w->err = c->err;
 		return rc;

@@ -122,6 +122,20 @@ case_git_ref() {
 }
 t "--git-ref scans a commit's tree without a checkout" case_git_ref
 
+case_lockfiles_with_workers() {
+	mkdir -p app/sub
+	cp "$GTH_SRC/examples/gatheraa/package-lock.json" app/
+	cp "$GTH_SRC/examples/gatheraa/package-lock.json" app/sub/
+	for i in $(seq 1 40); do printf 'x%s\n' "$i" >"app/f$i.txt"; done
+	printf 'GH=%s\n' "$SECRET" >app/sub/leak.env
+	# All scanners: workers scan secrets while the walking thread matches
+	# lockfiles; both take the result lock, never one inside the other.
+	run timeout 120 gth-scan fs app --offline --db "$PWD/empty.db" --json
+	expect_rc 0
+	expect_json '.data.files.scanned == 43 and [.data.findings[] | select(.kind == "secret") | .path] == ["sub/leak.env"]'
+}
+t "lockfiles and secrets scanned together finish (no lock taken twice)" case_lockfiles_with_workers
+
 case_missing_path() {
 	run gth-scan fs does-not-exist
 	expect_rc 66
