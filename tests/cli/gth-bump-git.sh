@@ -178,6 +178,22 @@ case_concurrent_daemon() {
 }
 t "eight at once over git:// with separate caches: all eight land" case_concurrent_daemon
 
+case_http_token() {
+	mkdir srv
+	manifests seed 1
+	git_bare "$PWD/srv/gitops.git" seed
+	git_http_start "$PWD/srv" x-access-token ghs_right_token_42
+	GITHUB_TOKEN=ghs_wrong_token run gth-bump --image ghcr.io/acme/app1:v2 --repo "$GIT_HTTP_URL/gitops.git"
+	expect_rc 77
+	expect_err_lacks ghs_wrong_token
+	GITHUB_TOKEN=ghs_right_token_42 run gth-bump --image ghcr.io/acme/app1:v2 --repo "$GIT_HTTP_URL/gitops.git" --json
+	expect_rc 0
+	expect_json '.data.pushed == true'
+	check grep -q 'app1:v2' <(git_show srv/gitops.git main:apps/app1.yaml)
+	check grep -q '^POST /gitops.git/git-receive-pack 200 x-access-token$' "$GIT_HTTP_LOG"
+}
+t "HTTPS-style remote: GITHUB_TOKEN is sent as x-access-token; a wrong one is 77" case_http_token
+
 case_unreachable() {
 	port=$(free_port)
 	run gth-bump --image ghcr.io/acme/app1:v2 --repo "git://127.0.0.1:$port/gitops.git"

@@ -11,6 +11,7 @@
 #   git_refuse_pushes REPO MESSAGE    a pre-receive hook that prints MESSAGE and refuses
 #   git_show REPO REV:PATH            a file's content at a revision
 #   git_count REPO                    the number of commits on main
+#   git_http_start BASE USER PASSWORD smart HTTP with Basic auth; sets GIT_HTTP_URL, GIT_HTTP_LOG
 
 git_identity() {
 	export GIT_AUTHOR_NAME="Gth Test" GIT_AUTHOR_EMAIL="test@gth.invalid"
@@ -66,3 +67,19 @@ git_refuse_pushes() {
 
 git_show() { git --git-dir="$1" show "$2"; }
 git_count() { git --git-dir="$1" rev-list --count main; }
+
+# git_http_start BASE USER PASSWORD: git's smart HTTP (git http-backend) behind Basic
+# authentication for every repository under BASE; sets GIT_HTTP_URL and GIT_HTTP_LOG.
+git_http_start() {
+	local base=$1 user=$2 password=$3 dir pid n=100
+	dir=$(mktemp -d "$T/git-http.XXXXXX")
+	GIT_HTTP_LOG=$dir/requests.log
+	: >"$GIT_HTTP_LOG"
+	python3 "$GTH_SRC/tests/servers/git-http.py" --root "$base" --port-file "$dir/port" \
+		--user "$user" --password "$password" --log "$GIT_HTTP_LOG" >"$dir/server.log" 2>&1 &
+	pid=$!
+	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	while [ ! -s "$dir/port" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+	[ -s "$dir/port" ] || { cat "$dir/server.log"; return 1; }
+	GIT_HTTP_URL=http://127.0.0.1:$(cat "$dir/port")
+}
