@@ -783,12 +783,65 @@ static int pnpm_key(const char *key, int v5, char **name, char **version)
 	return 0;
 }
 
+struct pnpm_ix {
+	const char *key;
+	int idx;
+};
+
+static int pnpm_ix_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pnpm_ix *)a)->key, ((const struct pnpm_ix *)b)->key);
+}
+
+/* The packages entry of a key; "(peer...)" suffixes and a leading '/' are ignored
+ * when the exact key is not there (v9 packages keys have neither). */
+static int pnpm_find(const struct pnpm_ix *ix, size_t n, const char *key)
+{
+	struct pnpm_ix k = { key, 0 }, *hit = bsearch(&k, ix, n, sizeof(*ix), pnpm_ix_cmp);
+	char buf[1024];
+	const char *p;
+
+	if (hit)
+		return hit->idx;
+	snprintf(buf, sizeof(buf), "%s", key[0] == '/' ? key + 1 : key);
+	if ((p = strchr(buf + 1, '(')) != NULL)
+		buf[p - buf] = '\0';
+	k.key = buf;
+	hit = bsearch(&k, ix, n, sizeof(*ix), pnpm_ix_cmp);
+	return hit ? hit->idx : -1;
+}
+
+/* The key a dependency "name: version" of a lockfile of that version names. */
+static void pnpm_dep_key(char *out, size_t size, int v5, int v9, const char *name, const char *ver)
+{
+	if (ver[0] == '/')
+		snprintf(out, size, "%s", ver);
+	else if (v5)
+		snprintf(out, size, "/%s/%s", name, ver);
+	else
+		snprintf(out, size, "%s%s@%s", v9 ? "" : "/", name, ver);
+}
+
+static const char *pnpm_dep_version(const struct gth_node *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (v->kind == GTH_NODE_MAP)
+		return gth_node_str(gth_node_get(v, "version"));
+	return gth_node_str(v);
+}
+
 static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data, size_t len,
 		      struct gth_error *err)
 {
+	static const char *const dep_kinds[] = { "dependencies", "optionalDependencies", "devDependencies" };
 	struct gth_yaml_doc doc = GTH_YAML_DOC_INIT;
-	const struct gth_node *root, *pkgs;
-	int rc = -1, v5;
+	const struct gth_node *root, *pkgs, *snaps, *importers;
+	const struct gth_node **deps = NULL;
+	struct pnpm_ix *ix = NULL;
+	int *parent = NULL, *queue = NULL;
+	size_t qn = 0, qi = 0;
+	int rc = -1, v5, v9;
 
 	if (gth_yaml_parse(&doc, data, len, file, err) < 0)
 		return -1;
@@ -804,6 +857,7 @@ static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data,
 	{
 		const char *lv = gth_node_str(gth_node_get(root, "lockfileVersion"));
 		v5 = lv != NULL && lv[0] >= '1' && lv[0] <= '5' && (lv[1] == '.' || lv[1] == '\0');
+		v9 = lv != NULL && lv[0] >= '7' && lv[0] <= '9' && (lv[1] == '.' || lv[1] == '\0');
 	}
 	pkgs = gth_node_get(root, "packages");
 	if (pkgs == NULL) {
@@ -814,13 +868,88 @@ static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data,
 		gth_node_error(err, GTH_EXIT_DATAERR, pkgs, "expected a map of packages");
 		goto done;
 	}
+	/* the dependency graph, to give each package the path that brings it in */
+	ix = calloc(pkgs->n + 1, sizeof(*ix));
+	deps = calloc(pkgs->n + 1, sizeof(*deps));
+	parent = calloc(pkgs->n + 1, sizeof(*parent));
+	queue = calloc(pkgs->n + 1, sizeof(*queue));
+	if (!ix || !deps || !parent || !queue) {
+		oom(err);
+		goto done;
+	}
+	for (size_t i = 0; i < pkgs->n; i++) {
+		ix[i].key = pkgs->keys[i];
+		ix[i].idx = (int)i;
+		parent[i] = -2;
+		deps[i] = pkgs->items[i];
+	}
+	qsort(ix, pkgs->n, sizeof(*ix), pnpm_ix_cmp);
+	snaps = gth_node_get(root, "snapshots");
+	if (snaps && snaps->kind == GTH_NODE_MAP) {
+		for (size_t i = 0; i < pkgs->n; i++)
+			deps[i] = NULL;
+		for (size_t i = 0; i < snaps->n; i++) {
+			int k = pnpm_find(ix, pkgs->n, snaps->keys[i]);
+			if (k >= 0 && deps[k] == NULL)
+				deps[k] = snaps->items[i];
+		}
+	}
+	importers = gth_node_get(root, "importers");
+	for (size_t imp = 0; ; imp++) {
+		const struct gth_node *proj;
+		if (importers && importers->kind == GTH_NODE_MAP) {
+			if (imp >= importers->n)
+				break;
+			proj = importers->items[imp];
+		} else {
+			if (imp > 0)
+				break;
+			proj = root;
+		}
+		for (size_t kd = 0; kd < 3; kd++) {
+			const struct gth_node *dm = gth_node_get(proj, dep_kinds[kd]);
+			for (size_t d = 0; dm && dm->kind == GTH_NODE_MAP && d < dm->n; d++) {
+				const char *ver = pnpm_dep_version(dm->items[d]);
+				char key[1024];
+				int k;
+				if (ver == NULL)
+					continue;
+				pnpm_dep_key(key, sizeof(key), v5, v9, dm->keys[d], ver);
+				k = pnpm_find(ix, pkgs->n, key);
+				if (k >= 0 && parent[k] == -2) {
+					parent[k] = -1;
+					queue[qn++] = k;
+				}
+			}
+		}
+	}
+	while (qi < qn) {
+		int i = queue[qi++];
+		for (size_t kd = 0; kd < 2; kd++) {
+			const struct gth_node *dm = deps[i] ? gth_node_get(deps[i], dep_kinds[kd]) : NULL;
+			for (size_t d = 0; dm && dm->kind == GTH_NODE_MAP && d < dm->n; d++) {
+				const char *ver = pnpm_dep_version(dm->items[d]);
+				char key[1024];
+				int k;
+				if (ver == NULL)
+					continue;
+				pnpm_dep_key(key, sizeof(key), v5, v9, dm->keys[d], ver);
+				k = pnpm_find(ix, pkgs->n, key);
+				if (k >= 0 && parent[k] == -2) {
+					parent[k] = i;
+					queue[qn++] = k;
+				}
+			}
+		}
+	}
 	for (size_t i = 0; i < pkgs->n; i++) {
 		const struct gth_node *p = pkgs->items[i];
 		const char *fname = gth_node_str(gth_node_get(p, "name"));
 		const char *fver = gth_node_str(gth_node_get(p, "version"));
 		const char *dev = gth_node_str(gth_node_get(p, "dev"));
 		char *name = NULL, *version = NULL;
-		int r;
+		struct gth_buf path = GTH_BUF_INIT;
+		int chain[256], cn = 0, j = (int)i, r;
 		if (pnpm_key(pkgs->keys[i], v5, &name, &version) < 0 && (fname == NULL || fver == NULL))
 			continue;
 		if (fname) {
@@ -842,8 +971,24 @@ static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data,
 			free(version);
 			continue;
 		}
-		r = lock_pkgs_add(out, "npm", name, version, name, p->line > 1 ? p->line - 1 : p->line,
-				  dev && strcmp(dev, "true") == 0);
+		while (j >= 0 && cn < 256) {
+			chain[cn++] = j;
+			j = parent[j];
+		}
+		while (cn-- > 0) {
+			char *n2 = NULL, *v2 = NULL;
+			const char *nm = gth_node_str(gth_node_get(pkgs->items[chain[cn]], "name"));
+			if (nm == NULL && pnpm_key(pkgs->keys[chain[cn]], v5, &n2, &v2) == 0)
+				nm = n2;
+			if (path.len)
+				gth_buf_puts(&path, " > ");
+			gth_buf_puts(&path, nm ? nm : pkgs->keys[chain[cn]]);
+			free(n2);
+			free(v2);
+		}
+		r = lock_pkgs_add(out, "npm", name, version, path.len ? gth_buf_cstr(&path) : name,
+				  p->line > 1 ? p->line - 1 : p->line, dev && strcmp(dev, "true") == 0);
+		gth_buf_release(&path);
 		free(name);
 		free(version);
 		if (r < 0) {
@@ -853,6 +998,10 @@ static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data,
 	}
 	rc = 0;
 done:
+	free(ix);
+	free(deps);
+	free(parent);
+	free(queue);
 	gth_yaml_doc_release(&doc);
 	return rc;
 }

@@ -57,15 +57,15 @@ static const struct { const char *file, *want; } cases[] = {
 	  "npm|qs|6.7.0|express > body-parser > qs|32|0\n" },
 	{ "pnpm5/pnpm-lock.yaml",
 	  "npm|express|4.17.1|express|7|0\n"
-	  "npm|qs|6.7.0|qs|12|0\n"
+	  "npm|qs|6.7.0|express > qs|12|0\n"
 	  "npm|@scope/pkg|2.0.0-beta.1|@scope/pkg|15|1\n" },
 	{ "pnpm6/pnpm-lock.yaml",
 	  "npm|express|4.17.1|express|7|0\n"
-	  "npm|qs|6.7.0|qs|12|0\n"
+	  "npm|qs|6.7.0|express > qs|12|0\n"
 	  "npm|@scope/pkg|2.0.0-beta.1|@scope/pkg|15|1\n" },
 	{ "pnpm9/pnpm-lock.yaml",
 	  "npm|express|4.17.1|express|9|0\n"
-	  "npm|qs|6.7.0|qs|11|0\n"
+	  "npm|qs|6.7.0|express > qs|11|0\n"
 	  "npm|@scope/pkg|2.0.0-beta.1|@scope/pkg|13|0\n" },
 	{ "go/go.mod",
 	  "Go|example.com/mod|v1.4.9|example.com/mod|5|0\n"
