@@ -202,6 +202,25 @@ static void yaml_block(struct tap_state *st, char **lines, size_t *lens, size_t 
 				gth_buf_putc(&val, '\n');
 			}
 			value = gth_buf_detach(&val);
+		} else if (vlen == 0 && klen == 2 && !strncmp(s, "at", 2)) {
+			/* node-tap: "at:" holding a mapping with file and line */
+			while (i + 1 < n && indent_of(lines[i + 1], lens[i + 1]) > key_indent) {
+				const char *q;
+				size_t ql;
+				i++;
+				q = lines[i] + indent_of(lines[i], lens[i]);
+				ql = lens[i] - (size_t)(q - lines[i]);
+				if (ql > 6 && !strncmp(q, "file: ", 6)) {
+					free(file);
+					file = unquote(q + 6, ql - 6);
+				} else if (ql > 6 && !strncmp(q, "line: ", 6)) {
+					char *l = unquote(q + 6, ql - 6);
+					if (!l || gth_parse_long(l, 0, 100000000, &line) < 0)
+						line = 0;
+					free(l);
+				}
+			}
+			continue;
 		} else {
 			value = unquote(v, vlen);
 		}

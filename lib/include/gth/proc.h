@@ -1,9 +1,10 @@
 /* Child processes. Each child runs in its own process group; at its timeout the
  * whole group gets SIGTERM, then after a grace period SIGKILL, so grandchildren that
  * ignore SIGTERM die too. When the child itself ends, whatever it left running in
- * its group is stopped the same way, so nothing outlives a finished process (a
- * process that moved to another session with setsid(2) is out of reach; its hold on
- * the output pipes is dropped after the grace period).
+ * its group is stopped: with SIGTERM, the grace period and SIGKILL while it still
+ * holds the captured output pipes, with SIGKILL at once otherwise; so nothing
+ * outlives a finished process (one that moved to another session with setsid(2) is
+ * out of reach; its hold on the output pipes is dropped 1 s after the SIGKILL).
  *
  * Output is captured into buffers up to a cap; bytes past the cap are counted and
  * dropped, never held in memory (with keep_tail, the first and the last half of the

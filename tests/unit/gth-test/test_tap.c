@@ -93,6 +93,11 @@ static const struct tap_case cases[] = {
 	{ "file and line keys",
 	  "not ok 1 - x\n  ---\n  file: /work/app/lib/x.py\n  line: 7\n  ...\n1..1\n",
 	  0, 1, 1, 0, NULL, "x", NULL, "lib/x.py", 7, NULL },
+	{ "node-tap: at: as a mapping",
+	  "not ok 1 - should be equal\n  ---\n  found: 1\n  wanted: 2\n  at:\n    line: 14\n"
+	  "    column: 5\n    file: test/sum.js\n  stack: |\n    Test.<anonymous> (test/helper.js:99:5)\n"
+	  "  ...\n1..1\n",
+	  0, 1, 1, 0, NULL, "should be equal", NULL, "test/sum.js", 14, NULL },
 	{ "plan at the start not met: truncated",
 	  "TAP version 13\n1..3\nok 1 - a\nnot ok 2 - b\n",
 	  -1, 2, 1, 0, "out:2: planned 3 tests, ran 2", "b", NULL, NULL, 0, NULL },
