@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "gth/argo.h"
 #include "gth/error.h"
 #include "gth/kube.h"
 #include "gth/opts.h"
@@ -41,19 +42,6 @@ cJSON *ro_info_json(const struct ro_info *ri, const char *name, const char *ns);
 void ro_promote_patches(const cJSON *rollout, int full, char **spec_patch,
 			char **status_patch, char **unified_patch);
 
-struct app_info {
-	char sync[32];          /* Synced, OutOfSync, Unknown */
-	char revision[128];     /* status.sync.revision */
-	char operation[32];     /* operationState.phase */
-	char op_revision[128];  /* operationState.syncResult.revision or operation.sync.revision */
-	char health[32];
-	char message[512];
-	int refresh_pending;    /* the refresh annotation is still there */
-};
-
-void app_info_from(struct app_info *ai, const cJSON *app);
-/* 1: synced to rev (NULL: any revision); -1: the sync of rev failed; 0: not yet. */
-int app_synced(const struct app_info *ai, const char *rev);
 
 /* ---- watch.c: the verbs that talk to the cluster ---- */
 

@@ -144,7 +144,7 @@ struct wctx {
 	char last[1024];
 	unsigned long changes;
 	/* app phase */
-	struct app_info ai;
+	struct gth_argo_app ai;
 	int app_result;         /* 1 synced, -1 failed */
 	/* rollout phase */
 	struct ro_info ri;
@@ -190,14 +190,14 @@ static int on_app(void *ctx, const char *type, const cJSON *obj, struct gth_erro
 	(void)err;
 	if (!strcmp(type, "DELETED"))
 		return gth_error_set(err, GTH_EXIT_NOINPUT, "application %s was deleted", c->wo->app);
-	app_info_from(&c->ai, obj);
+	gth_argo_app_from(&c->ai, obj);
 	snprintf(line, sizeof(line), "application %s: %s %.12s, operation %s%s%s", c->wo->app,
 		 c->ai.sync, c->ai.revision[0] ? c->ai.revision : "-",
 		 c->ai.operation[0] ? c->ai.operation : "none",
 		 c->ai.refresh_pending ? ", refresh requested" : "",
 		 c->ai.health[0] ? "" : "");
 	report(c, line, c->ai.message);
-	r = app_synced(&c->ai, c->wo->revision);
+	r = gth_argo_app_synced(&c->ai, c->wo->revision);
 	if (r != 0) {
 		c->app_result = r;
 		return 1;

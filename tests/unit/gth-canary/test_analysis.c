@@ -266,10 +266,10 @@ static void test_app_synced(void **state)
 	(void)state;
 	for (i = 0; i < GTH_ARRAY_SIZE(cases); i++) {
 		cJSON *j = rollout(cases[i].json);
-		struct app_info ai;
-		app_info_from(&ai, j);
+		struct gth_argo_app ai;
+		gth_argo_app_from(&ai, j);
 		print_message("case %zu\n", i);
-		assert_int_equal(app_synced(&ai, cases[i].rev), cases[i].want);
+		assert_int_equal(gth_argo_app_synced(&ai, cases[i].rev), cases[i].want);
 		cJSON_Delete(j);
 	}
 }
