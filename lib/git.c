@@ -1547,3 +1547,100 @@ int gth_git_read_at(struct gth_buf *out, struct gth_git *g, const char *rev, con
 	tree_release(&t);
 	return rc;
 }
+
+int gth_git_commit_info(struct gth_git_commit_info *out, struct gth_git *g, const char *rev,
+			struct gth_error *err)
+{
+	git_object *obj = NULL;
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_diff *diff = NULL;
+	size_t i, n;
+	int code, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((code = git_revparse_single(&obj, g->repo, rev)) < 0 ||
+	    (code = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT)) < 0) {
+		gth_git_error(err, code, 0, rev);
+		goto done;
+	}
+	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(c));
+	out->message = strdup(git_commit_message(c) ? git_commit_message(c) : "");
+	if (!out->message) {
+		oom(err);
+		goto done;
+	}
+	if (git_commit_parentcount(c) > 0) {
+		if ((code = git_commit_parent(&parent, c, 0)) < 0 ||
+		    (code = git_commit_tree(&ptree, parent)) < 0) {
+			gth_git_error(err, code, 0, "reading the parent commit");
+			goto done;
+		}
+		git_oid_tostr(out->parent, sizeof(out->parent), git_commit_id(parent));
+	}
+	if ((code = git_commit_tree(&tree, c)) < 0 ||
+	    (code = git_diff_tree_to_tree(&diff, g->repo, ptree, tree, NULL)) < 0) {
+		gth_git_error(err, code, 0, "comparing the commit with its parent");
+		goto done;
+	}
+	n = git_diff_num_deltas(diff);
+	out->paths = calloc(n + 1, sizeof(*out->paths));
+	if (!out->paths) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *p = d->new_file.path ? d->new_file.path : d->old_file.path;
+
+		out->paths[i] = strdup(p);
+		if (!out->paths[i]) {
+			oom(err);
+			goto done;
+		}
+		out->npaths = i + 1;
+	}
+	rc = 0;
+done:
+	if (rc < 0)
+		gth_git_commit_info_release(out);
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	git_commit_free(c);
+	git_object_free(obj);
+	return rc;
+}
+
+void gth_git_commit_info_release(struct gth_git_commit_info *ci)
+{
+	size_t i;
+
+	if (!ci)
+		return;
+	for (i = 0; i < ci->npaths; i++)
+		free(ci->paths[i]);
+	free(ci->paths);
+	free(ci->message);
+	memset(ci, 0, sizeof(*ci));
+}
+
+char *gth_git_message_trailer(const char *message, const char *key)
+{
+	git_message_trailer_array tr = { 0 };
+	char *out = NULL;
+	size_t i;
+
+	if (!message || git_message_trailers(&tr, message) < 0) {
+		git_error_clear();
+		return NULL;
+	}
+	for (i = 0; i < tr.count; i++)
+		if (strcasecmp(tr.trailers[i].key, key) == 0) {
+			free(out);
+			out = strdup(tr.trailers[i].value);
+		}
+	git_message_trailer_array_free(&tr);
+	return out;
+}

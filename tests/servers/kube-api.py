@@ -81,7 +81,8 @@ Script steps (run in order):
       and controllerPause and waits for it to be cleared (a promote), pause with a
       duration waits it out; analysis creates an AnalysisRun (Running, then
       Successful with one measurement [0.999]);
-      status.promoteFull jumps to the end; at abort_at the rollout aborts
+      status.promoteFull jumps to the end; at abort_at, or when a client sets
+      status.abort, the rollout aborts
       (Degraded, RolloutAborted condition); at the end stableRS = currentPodHash
       and the phase is Healthy.
   {"exit": true}             stop the server
@@ -741,7 +742,9 @@ def play_rollout(r):
             cur = copy.deepcopy(STORE[find_key(spec)])
         if cur.get("status", {}).get("promoteFull"):
             break
-        if r.get("abort_at") == i:
+        if r.get("abort_at") == i or cur.get("status", {}).get("abort"):
+            # the script's abort, or a client's (status.abort=true, as
+            # `kubectl argo rollouts abort` and gth-rollback set it)
             msg = r.get("abort_message", "Rollout aborted update to revision %s" % new_hash)
             ctl_patch(spec, {"status": {
                 "abort": True, "phase": "Degraded", "message": "RolloutAborted: " + msg,
@@ -770,6 +773,7 @@ def play_rollout(r):
                     o = STORE[find_key(spec)]
                     return not o.get("status", {}).get("pauseConditions") \
                         or o.get("status", {}).get("promoteFull") \
+                        or o.get("status", {}).get("abort") \
                         or o["status"].get("currentStepIndex", i) != i
                 wait_until(released, r.get("timeout", 60))
             with LOCK:

@@ -153,6 +153,25 @@ int gth_git_read_at(struct gth_buf *out, struct gth_git *g, const char *rev, con
 int gth_git_diff(struct gth_buf *out, const char *path, const char *old, size_t old_len,
 		 const char *new_text, size_t new_len, struct gth_error *err);
 
+/* One commit: its id, its first parent ("" for a root commit), its message and the
+ * files that differ from that parent (added, changed or removed), in path order. */
+struct gth_git_commit_info {
+	char id[GTH_GIT_OID_HEX];
+	char parent[GTH_GIT_OID_HEX];
+	char *message;
+	char **paths;
+	size_t npaths;
+};
+
+#define GTH_GIT_COMMIT_INFO_INIT { "", "", NULL, NULL, 0 }
+
+int gth_git_commit_info(struct gth_git_commit_info *out, struct gth_git *g, const char *rev,
+			struct gth_error *err);
+void gth_git_commit_info_release(struct gth_git_commit_info *ci);
+/* The value of the last trailer key (case-insensitive) of a commit message, or
+ * NULL; malloc'd. */
+char *gth_git_message_trailer(const char *message, const char *key);
+
 /* The libgit2 adapter: err from the last libgit2 error and its code, prefixed
  * with what ("fetching 'URL'"); network 1 maps transport failures to 69. -1. */
 int gth_git_error(struct gth_error *err, int code, int network, const char *what);
