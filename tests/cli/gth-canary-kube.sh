@@ -136,11 +136,11 @@ case_kubeconfig_errors() {
 
 case_tls() {
 	# a CA, a server certificate for 127.0.0.1 and a client certificate
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
 	printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
 	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile san.ext 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=ci 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout cli.key -out cli.csr -subj /CN=ci 2>/dev/null
 	openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cli.crt -days 2 2>/dev/null
 	start_kube_api "$F/objects.json" - --tls-cert "$PWD/srv.crt" --tls-key "$PWD/srv.key" --client-ca "$PWD/ca.crt"
 	local url=https://${KUBE_URL#http://}
