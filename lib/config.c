@@ -1,30 +1,41 @@
-#include <git2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gth/buf.h"
 #include "gth/config.h"
 #include "gth/fs.h"
 
-/* The root of the git work tree holding the current directory, or NULL. */
+/* The root of the git work tree holding the current directory, or NULL: the
+ * nearest folder upward with a ".git" entry (a folder, or a file for worktrees and
+ * submodules). Found by hand, so a tool that never touches git does not pay for
+ * starting libgit2. */
 static char *worktree_root(void)
 {
-	git_buf root = { 0 };
-	git_repository *repo = NULL;
-	char *out = NULL;
+	char *dir = getcwd(NULL, 0);
+	struct gth_buf b = GTH_BUF_INIT;
 
-	git_libgit2_init();
-	if (git_repository_discover(&root, ".", 0, NULL) == 0 &&
-	    git_repository_open(&repo, root.ptr) == 0 && !git_repository_is_bare(repo)) {
-		const char *wd = git_repository_workdir(repo);
+	while (dir) {
+		char *slash;
 
-		if (wd)
-			out = strdup(wd);
+		gth_path_join(&b, dir, ".git");
+		if (gth_file_exists(b.ptr)) {
+			gth_buf_release(&b);
+			return dir;
+		}
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir) {
+			if (slash && dir[1]) {
+				dir[1] = '\0';
+				continue;
+			}
+			break;
+		}
+		*slash = '\0';
 	}
-	git_repository_free(repo);
-	git_buf_dispose(&root);
-	git_libgit2_shutdown();
-	return out;
+	gth_buf_release(&b);
+	free(dir);
+	return NULL;
 }
 
 int gth_config_load(struct gth_config *cfg, const char *explicit_path, struct gth_error *err)

@@ -108,8 +108,6 @@ int gth_event_begin(struct gth_event *ev, const char *tool)
 			cJSON_AddStringToObject(git, "ref", ref);
 		if (repo && *repo)
 			cJSON_AddStringToObject(git, "repo", repo);
-	} else {
-		git_from_repo(git);
 	}
 	run = cJSON_AddObjectToObject(ev->root, "run");
 	if (repo && *repo && run_id && *run_id) {
@@ -171,6 +169,14 @@ int gth_event_write(struct gth_event *ev, FILE *out, struct gth_error *err)
 
 	if (!ev->root)
 		return gth_error_set(err, GTH_EXIT_SOFTWARE, "no event to write");
+	/* Outside Actions the git fields come from the repository, read only now so a
+	 * run without --json never starts libgit2. */
+	{
+		cJSON *git = cJSON_GetObjectItemCaseSensitive(ev->root, "git");
+
+		if (cJSON_IsObject(git) && !cJSON_GetObjectItemCaseSensitive(git, "sha"))
+			git_from_repo(git);
+	}
 	s = cJSON_PrintUnformatted(ev->root);
 	if (!s)
 		return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
