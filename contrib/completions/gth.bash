@@ -13,7 +13,15 @@
 _gth_help_table() {
 	local key="$1 ${2-}"
 	if [[ -z ${_gth_help_cache[$key]+set} ]]; then
-		_gth_help_cache[$key]=$("$1" ${2:+"$2"} --help 2>/dev/null | awk '
+		# VERB "--gitops": gth-rollback ROLLOUT --gitops, whose options differ
+		local -a cmd
+		cmd=("$1")
+		if [[ ${2-} == --gitops ]]; then
+			cmd+=(ROLLOUT --gitops)
+		elif [[ -n ${2-} ]]; then
+			cmd+=("$2")
+		fi
+		_gth_help_cache[$key]=$("${cmd[@]}" --help 2>/dev/null | awk '
 			function flush() {
 				if (pend) printf "o\t%s\t%s\t%s\t%s\n", s, l, a, d
 				pend = 0
@@ -105,6 +113,11 @@ _gth() {
 				verb=$w
 				break
 			fi
+		done
+	fi
+	if [[ -z $verb && $tool == gth-rollback ]]; then
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			[[ ${COMP_WORDS[i]} == --gitops ]] && verb=--gitops
 		done
 	fi
 	table=$(_gth_help_table "$tool" "$verb")

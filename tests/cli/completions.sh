@@ -19,7 +19,10 @@ help_verbs() {
 # help_options TOOL [VERB]: each option of the list, its long name or, when it has
 # none, its short one.
 help_options() {
-	"$1" ${2:+"$2"} --help | sed -n '/^options:$/,/^$/p' |
+	local args=("$@")
+	[ "${2-}" = --gitops ] && args=("$1" ROLLOUT --gitops)
+	[ -z "${2-}" ] && args=("$1")
+	"${args[@]}" --help | sed -n '/^options:$/,/^$/p' |
 		sed -nE 's/^  (-[A-Za-z0-9], )?(--[a-z0-9][a-z0-9-]*).*/\2/p; s/^  (-[A-Za-z0-9])( .*)?$/\1/p'
 }
 
@@ -49,8 +52,12 @@ case_bash_every_verb_and_option() {
 		bash_complete "$tool" ""
 		expect_rc 0
 		[ "$(cat "$OUT")" = "$(help_verbs "$tool")" ] || _fail "$tool: the commands completed are not those of --help"
-		for verb in "" $(help_verbs "$tool"); do
-			bash_complete "$tool" $verb -
+		for verb in "" $(help_verbs "$tool") $([ "$tool" = gth-rollback ] && echo --gitops); do
+			if [ "$verb" = --gitops ]; then
+				bash_complete "$tool" gatheraa-backend --gitops -
+			else
+				bash_complete "$tool" $verb -
+			fi
 			expect_rc 0
 			for opt in $(help_options "$tool" "$verb"); do
 				grep -qxF -- "$opt" "$OUT" || _fail "bash: '$tool $verb -' does not offer $opt"
@@ -94,7 +101,7 @@ case_zsh_every_option() {
 	command -v zsh >/dev/null || _fail "zsh missing: run scripts/bootstrap"
 	local tool verb opt specs n=0
 	for tool in $(tools); do
-		for verb in "" $(help_verbs "$tool"); do
+		for verb in "" $(help_verbs "$tool") $([ "$tool" = gth-rollback ] && echo --gitops); do
 			specs=$(zsh -fc '. "$1"; _gth_specs "$2" "$3"; print -rl -- $reply' zsh "$COMP/_gth" "$tool" "$verb")
 			for opt in $(help_options "$tool" "$verb"); do
 				grep -qE -- "^(\*|\([^)]*\))?$opt\[" <<<"$specs" || _fail "zsh: '$tool $verb' has no spec for $opt"

@@ -336,11 +336,14 @@ def cli_sections(cli_md):
     return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
 
 
-def help_text(bin_dir, tool, verb):
+def help_text(bin_dir, tool, verb, gitops=False):
     exe = os.path.join(bin_dir, tool)
     if not os.access(exe, os.X_OK):
         return None
-    args = [exe] + ([verb] if verb else []) + ["--help"]
+    if gitops:  # gth-rollback ROLLOUT --gitops has options of its own
+        args = [exe, "ROLLOUT", "--gitops", "--help"]
+    else:
+        args = [exe] + ([verb] if verb else []) + ["--help"]
     p = subprocess.run(args, capture_output=True, text=True, timeout=30)
     return p.stdout + p.stderr
 
@@ -383,7 +386,8 @@ def check_scripts(scripts, cli_md, bin_dir, at_least):
                 verb = words[0] if words and words[0] in verbs else None
                 if verbs and verb is None and not (tool == "gth-rollback" and "--gitops" in words):
                     bad(f"{where}: no verb of {sorted(verbs)}")
-                helptext = help_text(bin_dir, tool, verb)
+                helptext = help_text(bin_dir, tool, verb,
+                                     tool == "gth-rollback" and verb is None and "--gitops" in words)
                 for w in words:
                     if not w.startswith("-") or w == "-":
                         continue
