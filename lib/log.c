@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@ void gth_log_init(const char *tool)
 	static int registered;
 
 	tool_name = tool;
+	/* past a file-size limit (ulimit -f) a write fails with EFBIG and the tool
+	 * reports it, instead of the default SIGXFSZ killing it mid-write */
+	signal(SIGXFSZ, SIG_IGN);
 	if (!registered) {
 		atexit(free_secrets);
 		registered = 1;

@@ -733,3 +733,22 @@ done:
 	gth_http_response_release(&resp);
 	return rc;
 }
+
+/* The answer checks by kind, for the fuzz harness: 0 Slack webhook, 1 Slack API,
+ * 2 generic webhook (Teams, Discord, hook), 3 GitHub. */
+int notify_answer_check(struct notify_result *res, const struct gth_http_response *resp, int kind,
+			struct gth_error *err)
+{
+	switch (kind) {
+	case 0:
+		return slack_webhook_answer(err, resp);
+	case 1:
+		return slack_api_answer(res, resp, "slack chat.postMessage", err);
+	case 2:
+		if (resp->status >= 200 && resp->status < 300)
+			return 0;
+		return webhook_error(err, resp, "webhook");
+	default:
+		return notify_github_error(err, resp, "github");
+	}
+}

@@ -188,4 +188,9 @@ int notify_github_state_valid(const char *state);
 int notify_github_error(struct gth_error *err, const struct gth_http_response *resp,
 			const char *what);
 
+/* The checks of an answer by kind (0 Slack webhook, 1 Slack API, 2 webhook,
+ * 3 GitHub): 0 when it is a success, else -1 with err set. For fuzzing. */
+int notify_answer_check(struct notify_result *res, const struct gth_http_response *resp, int kind,
+			struct gth_error *err);
+
 #endif

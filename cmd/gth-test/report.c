@@ -87,8 +87,11 @@ void report_set_location(struct test_case *c, const char *path, int line, const 
 			return;
 		path += rl + 1;
 	}
-	while (path[0] == '.' && path[1] == '/')
-		path += 2;
+	/* "ROOT//x" and "./" prefixes: never leave an absolute or empty path */
+	while (path[0] == '/' || (path[0] == '.' && path[1] == '/'))
+		path += path[0] == '/' ? 1 : 2;
+	if (!*path)
+		return;
 	free(c->file);
 	c->file = strdup(path);
 	c->line = line > 0 ? line : 0;

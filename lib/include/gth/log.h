@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include "error.h"
 
+/* Called first by every tool's main. Also sets SIGXFSZ to ignored, so a write past
+ * the file-size limit fails with EFBIG (reported as 74) instead of killing the tool. */
 void gth_log_init(const char *tool);
 const char *gth_tool_name(void);
 void gth_log_set_quiet(int quiet);
