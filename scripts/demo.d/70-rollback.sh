@@ -112,5 +112,5 @@ printf 'rollback\tgth-rollback\t--gitops: aborted, reverted %s in git, Argo CD s
 	"${bad:0:12}" "$after" >>"$summary"
 
 # Twice is safe.
-gth-rollback gatheraa-backend --gitops --repo "$repo" -q --json >"$dir/rollback-again.json"
-echo "  a second run: $(jq -r .summary "$dir/rollback-again.json")"
+gth-rollback gatheraa-backend --gitops --repo "$repo" -q --json >"$dir/rollback-again.out"
+echo "  a second run: $(jq -r .summary "$dir/rollback-again.out")"
