@@ -109,6 +109,11 @@ int gth_config_section(const struct gth_node **out, const struct gth_config *cfg
 	return 0;
 }
 
+const char *gth_config_app(const struct gth_config *cfg)
+{
+	return cfg ? gth_node_str(gth_node_get(cfg->root, "app")) : NULL;
+}
+
 void gth_config_release(struct gth_config *cfg)
 {
 	if (!cfg)

@@ -199,7 +199,7 @@ static int do_tags(cJSON **image, struct build_opts *o, const struct gth_strlist
 	return 0;
 }
 
-static void summarise(struct gth_event *ev, enum verb v, const cJSON *image)
+static void summarise(struct gth_event *ev, enum verb v, const cJSON *image, const char *app)
 {
 	const char *digest = image ? gth_json_str(image, "digest") : NULL;
 	const cJSON *refs = image ? gth_json_arr(image, "refs") : NULL;
@@ -214,8 +214,14 @@ static void summarise(struct gth_event *ev, enum verb v, const cJSON *image)
 	} else if (digest) {
 		gth_event_set_summary(ev, "built %s", digest);
 	}
-	if (image && gth_json_str(image, "name") && *gth_json_str(image, "name"))
-		gth_event_set_app(ev, gth_json_str(image, "name"));
+	if (app) {
+		gth_event_set_app(ev, app);
+	} else if (image && gth_json_str(image, "name") && *gth_json_str(image, "name")) {
+		const char *name = gth_json_str(image, "name");
+		const char *slash = strrchr(name, '/');
+
+		gth_event_set_app(ev, slash ? slash + 1 : name);
+	}
 }
 
 static int run_verb(const struct verb_def *vd, int argc, char **argv)
@@ -376,7 +382,7 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	}
 	rc = 0;
 	if (event_begun)
-		summarise(&ev, vd->verb, image);
+		summarise(&ev, vd->verb, image, gth_config_app(&cfg));
 	if (image && gth_json_str(image, "digest") && vd->verb != VERB_TAGS) {
 		struct gth_error gerr = GTH_ERROR_INIT;
 

@@ -116,6 +116,8 @@ int bump_image_resolve(struct bump_image *img, const struct bump_opts *o, struct
 		img->app = strdup(o->app);
 	else if (ev_app)
 		img->app = strdup(ev_app);
+	else if (o->config_app)
+		img->app = strdup(o->config_app);
 	else
 		img->app = strdup(strrchr(img->name, '/') + 1);
 	if (o->source_sha)

@@ -21,6 +21,7 @@ struct bump_opts {
 	const char *push_branch;
 	const char *author;
 	const char *app;
+	const char *config_app;   /* gth.yaml's top-level app */
 	const char *source_sha;
 	int pr;
 	int dry_run;
@@ -34,7 +35,7 @@ struct bump_image {
 	char *name;        /* normalised repository */
 	char *tag;
 	char *digest;
-	char *app;         /* --app, the event's app, else the repository's last part */
+	char *app;         /* --app, the event's app, gth.yaml's app, else the repository's last part */
 	char *source_sha;  /* --source-sha, the event's git.sha, else $GITHUB_SHA */
 };
 

@@ -30,6 +30,8 @@ static int read_config(struct bump_opts *o, const struct gth_config *cfg, struct
 	int r;
 	size_t i;
 
+	if (!o->config_app)
+		o->config_app = gth_config_app(cfg);
 	if (gth_config_section(&sec, cfg, "bump", err) < 0)
 		return -1;
 	if (!sec)

@@ -122,6 +122,19 @@ case_race_with_bump() {
 }
 t "a revert racing a gth-bump of another app: both land" case_race_with_bump
 
+case_config_app() {
+	# gth.yaml's top-level app names the bump's Gth-App, so --gitops finds it by
+	# the Rollout's name without --app anywhere.
+	gitops r9
+	printf 'app: gatheraa-backend\n' >gth.yaml
+	gth-bump --image $IMG:0.2.0 --repo "$REPO" -q
+	check grep -qx "Gth-App: gatheraa-backend" <(git --git-dir="$T/r9.git" log -1 --format=%B main)
+	run gth-rollback revert --repo "$REPO" --service gatheraa-backend --json
+	expect_rc 0
+	expect_json '.data.revert.app == "gatheraa-backend" and .data.revert.pushed == true'
+}
+t "gth.yaml's app names the bump, and the revert finds it" case_config_app
+
 case_unreachable() {
 	run gth-rollback revert --repo git://127.0.0.1:1/none.git
 	expect_rc 69

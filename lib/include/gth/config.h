@@ -25,6 +25,9 @@ int gth_config_load(struct gth_config *cfg, const char *explicit_path, struct gt
  * a 78 error. */
 int gth_config_section(const struct gth_node **out, const struct gth_config *cfg,
 		       const char *name, struct gth_error *err);
+/* The top-level "app" (the application's name every tool puts in its event), or
+ * NULL when the file has none. */
+const char *gth_config_app(const struct gth_config *cfg);
 void gth_config_release(struct gth_config *cfg);
 
 #endif
