@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gth/log.h"
 #include "gth/opts.h"
 #include "gth/util.h"
 
@@ -203,6 +204,36 @@ void gth_opts_usage(FILE *out, const char *synopsis, const struct gth_opt *opts)
 		else
 			fprintf(out, "  %-24s  %s\n", left, o->help);
 	}
+}
+
+int gth_opts_dispatch(size_t *verb, int argc, char **argv, const char *tool,
+		      const void *verbs, size_t n, size_t stride, void (*usage)(FILE *))
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return GTH_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		gth_print_version(tool);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = *(const char *const *)((const char *)verbs + i * stride);
+
+		if (!strcmp(argv[1], name)) {
+			*verb = i;
+			return -1;
+		}
+	}
+	gth_errorf("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return GTH_EXIT_USAGE;
 }
 
 void gth_print_version(const char *tool)

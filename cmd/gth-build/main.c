@@ -439,25 +439,11 @@ done:
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	size_t v = 0;
+	int rc;
 
 	gth_log_init(TOOL);
-	if (argc < 2) {
-		print_main_usage(stderr);
-		return GTH_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_main_usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		gth_print_version(TOOL);
-		return 0;
-	}
-	for (i = 0; i < GTH_ARRAY_SIZE(verbs); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return run_verb(&verbs[i], argc - 1, argv + 1);
-	gth_errorf("unknown command '%s'", argv[1]);
-	print_main_usage(stderr);
-	return GTH_EXIT_USAGE;
+	rc = gth_opts_dispatch(&v, argc, argv, TOOL, verbs, GTH_ARRAY_SIZE(verbs),
+			       sizeof(verbs[0]), print_main_usage);
+	return rc >= 0 ? rc : run_verb(&verbs[v], argc - 1, argv + 1);
 }

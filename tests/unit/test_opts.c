@@ -127,9 +127,47 @@ static void test_usage(void **state)
 	free(text);
 }
 
+static int usage_calls;
+static FILE *usage_stream;
+
+static void usage_probe(FILE *out)
+{
+	usage_calls++;
+	usage_stream = out;
+}
+
+static void test_dispatch(void **state)
+{
+	static const struct { const char *name; int x; } verbs[] = { { "fs", 1 }, { "db", 2 } };
+	static const struct { int argc; const char *a1; int rc; size_t verb; int usage; int to_stdout; } cases[] = {
+		{ 1, NULL, GTH_EXIT_USAGE, 9, 1, 0 }, { 2, "-h", 0, 9, 1, 1 }, { 2, "--help", 0, 9, 1, 1 },
+		{ 2, "--version", 0, 9, 0, 0 }, { 2, "db", -1, 1, 0, 0 }, { 2, "fs", -1, 0, 0, 0 },
+		{ 2, "dbx", GTH_EXIT_USAGE, 9, 1, 0 }, { 2, "--bogus", GTH_EXIT_USAGE, 9, 1, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "gth-x", (char *)cases[i].a1, NULL };
+		size_t v = 9;
+		int rc;
+
+		usage_calls = 0;
+		usage_stream = NULL;
+		rc = gth_opts_dispatch(&v, cases[i].argc, argv, "gth-x", verbs, 2, sizeof(verbs[0]),
+				       usage_probe);
+		assert_int_equal(rc, cases[i].rc);
+		assert_int_equal(v, cases[i].verb);
+		assert_int_equal(usage_calls, cases[i].usage);
+		if (cases[i].usage)
+			assert_ptr_equal(usage_stream, cases[i].to_stdout ? stdout : stderr);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_usage),

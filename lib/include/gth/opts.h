@@ -71,6 +71,15 @@ int gth_opts_parse(const struct gth_opt *opts, int argc, char **argv,
  * match), then the option list. */
 void gth_opts_usage(FILE *out, const char *synopsis, const struct gth_opt *opts);
 
+/* The front of a tool with commands. verbs is an array of n elements of size
+ * stride, each starting with its command's name (a const char *). "TOOL" alone
+ * prints the usage to stderr and gives 64; -h/--help prints it to stdout and gives 0;
+ * --version prints the version and gives 0; an unknown command is a 64 error with the
+ * usage. Otherwise *verb is the command's index and the result is -1: run it with
+ * argv + 1. */
+int gth_opts_dispatch(size_t *verb, int argc, char **argv, const char *tool,
+		      const void *verbs, size_t n, size_t stride, void (*usage)(FILE *));
+
 /* Print "TOOL VERSION" to stdout. */
 void gth_print_version(const char *tool);
 
