@@ -236,6 +236,31 @@ int gth_opts_dispatch(size_t *verb, int argc, char **argv, const char *tool,
 	return GTH_EXIT_USAGE;
 }
 
+int gth_opts_verb(struct gth_strlist *operands, const struct gth_opt *table,
+		  const struct gth_common_opts *c, const char *tool, const char *synopsis,
+		  int argc, char **argv)
+{
+	struct gth_error err = GTH_ERROR_INIT;
+
+	if (gth_opts_parse(table, argc, argv, operands, &err) < 0) {
+		int rc = gth_fail(&err);
+
+		gth_opts_usage(stderr, synopsis, NULL);
+		return rc;
+	}
+	if (c->help) {
+		gth_opts_usage(stdout, synopsis, table);
+		return 0;
+	}
+	if (c->version) {
+		gth_print_version(tool);
+		return 0;
+	}
+	gth_log_set_quiet(c->quiet);
+	gth_log_set_verbose(c->verbose);
+	return -1;
+}
+
 void gth_print_version(const char *tool)
 {
 	printf("%s %s\n", tool, GTH_VERSION);

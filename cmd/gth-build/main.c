@@ -290,24 +290,10 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 					      : vd->verb == VERB_IMAGE ? image_opts
 								      : tags_opts;
 
-		if (gth_opts_parse(table, argc, argv, &operands, &err) < 0) {
-			rc = gth_fail(&err);
-			fprintf(stderr, "usage: %s\n", vd->synopsis);
+		if ((rc = gth_opts_verb(&operands, table, &o.common, TOOL, vd->synopsis, argc,
+					argv)) >= 0)
 			goto done;
-		}
-		if (o.common.help) {
-			gth_opts_usage(stdout, vd->synopsis, table);
-			rc = 0;
-			goto done;
-		}
 	}
-	if (o.common.version) {
-		gth_print_version(TOOL);
-		rc = 0;
-		goto done;
-	}
-	gth_log_set_quiet(o.common.quiet);
-	gth_log_set_verbose(o.common.verbose);
 	/* The event (its git facts) only with --json: a push needs nothing from git,
 	 * and starting libgit2 loads the CA bundle. One start serves the event, the
 	 * config and tags. */

@@ -269,24 +269,10 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 					      : vd->verb == VERB_GITHUB ? github
 					      : vd->verb == VERB_WEBHOOK ? webhook : plain;
 
-		if (gth_opts_parse(table, argc, argv, &operands, &err) < 0) {
-			rc = gth_fail(&err);
-			gth_opts_usage(stderr, vd->synopsis, NULL);
+		if ((rc = gth_opts_verb(&operands, table, &o.common, TOOL, vd->synopsis, argc,
+					argv)) >= 0)
 			goto done;
-		}
-		if (o.common.help) {
-			gth_opts_usage(stdout, vd->synopsis, table);
-			rc = 0;
-			goto done;
-		}
 	}
-	if (o.common.version) {
-		gth_print_version(TOOL);
-		rc = 0;
-		goto done;
-	}
-	gth_log_set_quiet(o.common.quiet);
-	gth_log_set_verbose(o.common.verbose);
 	/* Only --json needs the event; building it looks up the git repository,
 	 * which is most of the start-up outside GitHub Actions. */
 	if (o.common.json) {

@@ -66,9 +66,8 @@ static void print_main_usage(FILE *out)
 	      "'gth-rollback ROLLOUT --gitops --help' for the GitOps rollback's.\n", out);
 }
 
-static int parse_verb(const struct verb_def *vd, struct opts *o, int argc, char **argv,
-		      struct gth_strlist *operands, const struct gth_opt **table_out,
-		      struct gth_error *err)
+/* The verb's option table. */
+static const struct gth_opt *verb_table(const struct verb_def *vd, struct opts *o)
 {
 	static struct gth_opt table[40];
 	size_t n = 0, i;
@@ -115,8 +114,7 @@ static int parse_verb(const struct verb_def *vd, struct opts *o, int argc, char 
 	}
 	ADD(common);
 #undef ADD
-	*table_out = table;
-	return gth_opts_parse(table, argc, argv, operands, err);
+	return table;
 }
 
 /* gth.yaml's rollback section: defaults under the flags. */
@@ -217,23 +215,9 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&k, 0, sizeof(k));
-	if (parse_verb(vd, &o, argc, argv, &operands, &table, &err) < 0) {
-		rc = gth_fail(&err);
-		fprintf(stderr, "usage: %s\n", vd->synopsis);
+	table = verb_table(vd, &o);
+	if ((rc = gth_opts_verb(&operands, table, &o.common, TOOL, vd->synopsis, argc, argv)) >= 0)
 		goto done;
-	}
-	if (o.common.help) {
-		gth_opts_usage(stdout, vd->synopsis, table);
-		rc = 0;
-		goto done;
-	}
-	if (o.common.version) {
-		gth_print_version(TOOL);
-		rc = 0;
-		goto done;
-	}
-	gth_log_set_quiet(o.common.quiet);
-	gth_log_set_verbose(o.common.verbose);
 	if (vd->verb == V_GITOPS && !o.gitops) {
 		gth_errorf("unknown command '%s' (a Rollout name needs --gitops)", operands.n ? operands.v[0] : "");
 		print_main_usage(stderr);

@@ -196,24 +196,10 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 		};
 		const struct gth_opt *table = vd->verb == VERB_FS ? with_ref : plain;
 
-		if (gth_opts_parse(table, argc, argv, &operands, &err) < 0) {
-			rc = gth_fail(&err);
-			fprintf(stderr, "usage: %s\n", vd->synopsis);
+		if ((rc = gth_opts_verb(&operands, table, &o.common, TOOL, vd->synopsis, argc,
+					argv)) >= 0)
 			goto done;
-		}
-		if (o.common.help) {
-			gth_opts_usage(stdout, vd->synopsis, table);
-			rc = 0;
-			goto done;
-		}
 	}
-	if (o.common.version) {
-		gth_print_version(TOOL);
-		rc = 0;
-		goto done;
-	}
-	gth_log_set_quiet(o.common.quiet);
-	gth_log_set_verbose(o.common.verbose);
 
 	if (gth_event_begin(&ev, TOOL) < 0) {
 		gth_error_set(&err, GTH_EXIT_SOFTWARE, "out of memory");

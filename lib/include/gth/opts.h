@@ -80,6 +80,15 @@ void gth_opts_usage(FILE *out, const char *synopsis, const struct gth_opt *opts)
 int gth_opts_dispatch(size_t *verb, int argc, char **argv, const char *tool,
 		      const void *verbs, size_t n, size_t stride, void (*usage)(FILE *));
 
+/* Parse a command's options from argv (argv[0] is the command) with table, whose
+ * common options are c. A parse error is printed with "usage: SYNOPSIS" on stderr
+ * and gives 64; --help prints the usage to stdout and gives 0; --version prints
+ * the version and gives 0. Otherwise -q and -v are applied and the result is -1:
+ * go on with *operands (release them in every case). */
+int gth_opts_verb(struct gth_strlist *operands, const struct gth_opt *table,
+		  const struct gth_common_opts *c, const char *tool, const char *synopsis,
+		  int argc, char **argv);
+
 /* Print "TOOL VERSION" to stdout. */
 void gth_print_version(const char *tool);
 
