@@ -21,6 +21,7 @@ struct scan_ac {
 	uint32_t *next_pat;  /* next pattern ending in the same state */
 	uint32_t *out_link;  /* nearest fail ancestor that reports, or 0 (root never does) */
 	uint32_t *pat_len;
+	uint32_t maxlen;     /* longest pattern */
 };
 
 static unsigned char lower_tab[256];
@@ -87,6 +88,8 @@ struct scan_ac *scan_ac_new(const char *const *patterns, size_t n)
 			s = *t;
 		}
 		ac->pat_len[i] = (uint32_t)strlen(patterns[i]);
+		if (ac->pat_len[i] > ac->maxlen)
+			ac->maxlen = ac->pat_len[i];
 		ac->next_pat[i] = ac->own[s];
 		ac->own[s] = (uint32_t)i;
 	}
@@ -276,10 +279,12 @@ static inline int last_starts(const struct scan_ac *ac, unsigned char c)
 	return ac->start2[k >> 3] & 1u;
 }
 
-int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac_cb cb,
-		 void *ctx)
+/* One stream, from the root at from: reports only occurrences ending after
+ * report_from (the bytes before it are context for a stream that starts there). */
+static int scan_one(const struct scan_ac *ac, const unsigned char *data, size_t from,
+		    size_t report_from, size_t len, scan_ac_cb cb, void *ctx)
 {
-	const unsigned char *p = data, *end = p + len;
+	const unsigned char *p = data + from, *end = data + len;
 	const unsigned char *cls = ac->cls;
 	uint32_t s = 0;
 	int rc;
@@ -297,8 +302,8 @@ int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac
 			s = t[s + cls[*p++]];
 			if (s & AC_OUT16) {
 				s &= ~AC_OUT16;
-				if ((rc = report(ac, ac->orig[s / ac->ncls],
-						 (size_t)(p - (const unsigned char *)data), cb, ctx)))
+				if ((size_t)(p - data) > report_from &&
+				    (rc = report(ac, ac->orig[s / ac->ncls], (size_t)(p - data), cb, ctx)))
 					return rc;
 			}
 		}
@@ -314,10 +319,135 @@ int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac
 		s = ac->table[s + cls[*p++]];
 		if (s & AC_OUT) {
 			s = AC_STATE(s);
-			if ((rc = report(ac, ac->orig[s / ac->ncls],
-					 (size_t)(p - (const unsigned char *)data), cb, ctx)))
+			if ((size_t)(p - data) > report_from &&
+			    (rc = report(ac, ac->orig[s / ac->ncls], (size_t)(p - data), cb, ctx)))
 				return rc;
 		}
 	}
 	return 0;
+}
+
+/* Four streams in lock step. A DFA step waits for the previous one's load, so one
+ * stream runs at the memory latency; four independent streams over four
+ * segments of a block fill the pipeline instead. Each stream starts from the root
+ * maxlen - 1 bytes before its segment (every occurrence ending in the segment
+ * begins there or later) and keeps its hits; the hits are reported segment by
+ * segment, so the callback sees them in the order of a single stream. */
+#define AC_LANES 4
+#define AC_SEG 16384          /* bytes a stream scans in one block, at most */
+#define AC_LANE_MIN 1024      /* shorter data is scanned by one stream */
+
+struct ac_hits {
+	struct ac_hit {
+		uint32_t row;
+		size_t end;
+	} *v;
+	size_t n, cap;
+};
+
+static int hits_push(struct ac_hits *h, uint32_t row, size_t end)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		struct ac_hit *v = realloc(h->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n].row = row;
+	h->v[h->n].end = end;
+	h->n++;
+	return 0;
+}
+
+/* The state after the bytes [from, to) read from the root, with no reports. */
+static uint32_t run_quiet(const struct scan_ac *ac, const unsigned char *d, size_t from,
+			  size_t to)
+{
+	uint32_t s = 0;
+
+	for (; from < to; from++)
+		s = ac->table16 ? ac->table16[s + ac->cls[d[from]]] & ~AC_OUT16
+				: AC_STATE(ac->table[s + ac->cls[d[from]]]);
+	return s;
+}
+
+#define AC_HIT(OUT, k)                                                              \
+	do {                                                                        \
+		if (st[k] & (OUT)) {                                                \
+			st[k] &= ~(uint32_t)(OUT);                                  \
+			if (hits_push(&h[k], st[k], start[k] + i + 1) < 0)          \
+				goto oom;                                           \
+		}                                                                   \
+	} while (0)
+
+/* One byte in each stream; the rare hits are looked at together. */
+#define AC_LANES_LOOP(T, OUT)                                                       \
+	do {                                                                        \
+		const T *t = (const T *)table;                                      \
+		uint32_t st[AC_LANES];                                              \
+		for (k = 0; k < AC_LANES; k++)                                      \
+			st[k] = s0[k];                                              \
+		for (i = 0; i < seg; i++) {                                         \
+			st[0] = t[st[0] + cls[p[0][i]]];                            \
+			st[1] = t[st[1] + cls[p[1][i]]];                            \
+			st[2] = t[st[2] + cls[p[2][i]]];                            \
+			st[3] = t[st[3] + cls[p[3][i]]];                            \
+			if ((st[0] | st[1] | st[2] | st[3]) & (OUT)) {              \
+				AC_HIT(OUT, 0);                                     \
+				AC_HIT(OUT, 1);                                     \
+				AC_HIT(OUT, 2);                                     \
+				AC_HIT(OUT, 3);                                     \
+			}                                                           \
+		}                                                                   \
+	} while (0)
+
+int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac_cb cb,
+		 void *ctx)
+{
+	const unsigned char *d = data;
+	const unsigned char *cls = ac->cls;
+	const void *table = ac->table16 ? (const void *)ac->table16 : (const void *)ac->table;
+	size_t ov = ac->maxlen ? ac->maxlen - 1 : 0, pos = 0, i, j;
+	struct ac_hits h[AC_LANES];
+	int k, rc = 0;
+
+	memset(h, 0, sizeof(h));
+	while (len - pos >= AC_LANE_MIN && ov < AC_LANE_MIN / AC_LANES / 4) {
+		size_t seg = (len - pos) / AC_LANES, start[AC_LANES];
+		const unsigned char *p[AC_LANES];
+		uint32_t s0[AC_LANES];
+
+		if (seg > AC_SEG)
+			seg = AC_SEG;
+		for (k = 0; k < AC_LANES; k++) {
+			start[k] = pos + (size_t)k * seg;
+			p[k] = d + start[k];
+			s0[k] = run_quiet(ac, d, start[k] > ov ? start[k] - ov : 0, start[k]);
+			h[k].n = 0;
+		}
+		if (ac->table16)
+			AC_LANES_LOOP(uint16_t, AC_OUT16);
+		else
+			AC_LANES_LOOP(uint32_t, AC_OUT);
+		for (k = 0; k < AC_LANES; k++)
+			for (j = 0; j < h[k].n; j++)
+				if ((rc = report(ac, ac->orig[h[k].v[j].row / ac->ncls], h[k].v[j].end,
+						 cb, ctx)))
+					goto done;
+		pos += AC_LANES * seg;
+	}
+	rc = scan_one(ac, d, pos > ov ? pos - ov : 0, pos, len, cb, ctx);
+	goto done;
+oom:
+	/* No memory for the hits: one stream needs none. */
+	for (k = 0; k < AC_LANES; k++)
+		h[k].n = 0;
+	rc = scan_one(ac, d, pos > ov ? pos - ov : 0, pos, len, cb, ctx);
+done:
+	for (k = 0; k < AC_LANES; k++)
+		free(h[k].v);
+	return rc;
 }
