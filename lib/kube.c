@@ -764,7 +764,7 @@ struct kreq {
 	int (*sink)(void *, const char *, size_t);
 	void *sink_ctx;
 	int64_t timeout_ms;
-	int retry_never;
+	enum gth_http_retry retry;
 };
 
 /* One API request with credentials; an exec credential is fetched again once
@@ -806,7 +806,7 @@ static int kube_do(struct gth_http_response *resp, struct gth_kube *k, const str
 		}
 		req.sink = r->sink;
 		req.sink_ctx = r->sink_ctx;
-		req.retry = r->retry_never ? GTH_HTTP_RETRY_NEVER : GTH_HTTP_RETRY_AUTO;
+		req.retry = r->retry;
 		if (r->timeout_ms > 0) {
 			req.timeout_ms = r->timeout_ms;
 			req.budget_ms = r->timeout_ms + 5000;
@@ -840,7 +840,7 @@ int gth_kube_get(cJSON **out, struct gth_kube *k, const char *path, const char *
 		 struct gth_error *err)
 {
 	struct gth_http_response resp = GTH_HTTP_RESPONSE_INIT;
-	struct kreq r = { "GET", path, query, NULL, NULL, NULL, NULL, 0, 0 };
+	struct kreq r = { "GET", path, query, NULL, NULL, NULL, NULL, 0, GTH_HTTP_RETRY_AUTO };
 	int rc = -1;
 	*out = NULL;
 	if (kube_do(&resp, k, &r, err) < 0)
@@ -865,7 +865,8 @@ static int do_patch(cJSON **out, long *status, struct gth_kube *k, const char *p
 		    enum gth_kube_patch_type type, const char *body, struct gth_error *err)
 {
 	struct gth_http_response resp = GTH_HTTP_RESPONSE_INIT;
-	struct kreq r = { "PATCH", path, NULL, patch_ct(type), body, NULL, NULL, 0, 0 };
+	struct kreq r = { "PATCH", path, NULL, patch_ct(type), body, NULL, NULL, 0,
+			  GTH_HTTP_RETRY_ALWAYS };
 	int rc = -1;
 	if (out)
 		*out = NULL;
@@ -1069,7 +1070,8 @@ int gth_kube_watch(struct gth_kube *k, struct gth_kube_watch *w, struct gth_erro
 	}
 	for (;;) {
 		struct gth_http_response resp = GTH_HTTP_RESPONSE_INIT;
-		struct kreq req = { "GET", w->path, NULL, NULL, NULL, watch_sink, &s, 0, 1 };
+		struct kreq req = { "GET", w->path, NULL, NULL, NULL, watch_sink, &s, 0,
+				    GTH_HTTP_RETRY_NEVER };
 		int64_t left = 300000;
 		long secs;
 		if (w->deadline_ms) {

@@ -25,8 +25,12 @@
  * message ("rollouts.argoproj.io \"x\" not found") with exit status 404 -> 66,
  * 401/403 -> 77, 409 -> 75 (returned as GTH_KUBE_CONFLICT so callers can read the
  * object again and retry), 410 -> 75, 422/400 -> 65, 429/5xx -> 69; transport failures
- * 69. Every function returns 0 or a negative value and fills err. A struct gth_kube
- * is not thread-safe. */
+ * 69. Within the HTTP budget (gth/http.h), GETs and PATCHes are retried after a
+ * dropped connection, 429 (Retry-After honoured) and 5xx: the patches sent here give
+ * the same object when applied twice. A watch request is resumed instead (429 and
+ * 503 are retried, a broken stream resumed from the last resourceVersion, up to 5
+ * times in a row). Every function returns 0 or a negative value and fills err. A
+ * struct gth_kube is not thread-safe. */
 #ifndef GTH_KUBE_H
 #define GTH_KUBE_H
 
