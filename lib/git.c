@@ -538,11 +538,17 @@ int gth_git_open_remote(struct gth_git **out, const char *url, struct gth_error 
 		goto done;
 	code = git_repository_open_bare(&g->repo, gth_buf_cstr(&dir));
 	if (code < 0) {
+		git_repository_init_options init_opts;
 		git_remote *remote = NULL;
 		git_error_clear();
 		if (gth_remove_tree(gth_buf_cstr(&dir), err) < 0)
 			goto done;
-		code = git_repository_init(&g->repo, gth_buf_cstr(&dir), 1);
+		/* mode 0700: the repository's folders are ours alone, as the cache is
+		 * (libgit2 would make them 0777 less the umask) */
+		git_repository_init_options_init(&init_opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+		init_opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+		init_opts.mode = 0700;
+		code = git_repository_init_ext(&g->repo, gth_buf_cstr(&dir), &init_opts);
 		if (code == 0)
 			code = git_remote_create_with_fetchspec(&remote, g->repo, "origin", url,
 								"+refs/heads/*:refs/remotes/origin/*");

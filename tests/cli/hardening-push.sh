@@ -130,6 +130,7 @@ YAML
 }
 
 case_bump_push_faults() {
+	umask 022
 	bump_repo
 	# every receive-pack connection dropped: the push fails, main unchanged
 	cat >r.json <<'R'
@@ -156,6 +157,8 @@ R
 	run gth-bump --image ghcr.io/acme/app:v4 --repo "git://127.0.0.1:$FP_PORT/gitops.git"
 	expect_rc 0
 	check grep -q 'app:v4' <(git_show srv/gitops.git main:apps/app.yaml)
+	# the cache these bumps used is private
+	expect_cache_modes
 }
 t "gth-bump's git push dropped or cut: 69 and the branch unchanged; one drop is retried" case_bump_push_faults
 
