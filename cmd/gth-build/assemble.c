@@ -164,8 +164,10 @@ static int pick_platform(struct gth_oci_desc *out, const cJSON *index, const cha
 	return gth_error_set(err, GTH_EXIT_NOINPUT, "the base has no image for %s", want);
 }
 
-static int copy_blob_to_layout(const char *dir, struct gth_oci_src *src, const char *digest,
-			       struct gth_error *err)
+/* Copy a blob of src to a hidden temporary file in the layout DIR (*tmp_out, to be
+ * moved into place by place_layers, or unlinked). */
+static int copy_blob_to_tmp(char **tmp_out, const char *dir, struct gth_oci_src *src,
+			    const char *digest, struct gth_error *err)
 {
 	struct gth_oci_blob b;
 	char *tmp = gth_strdupf("%s/blobs/sha256/.copy.XXXXXX", dir);
@@ -202,9 +204,7 @@ static int copy_blob_to_layout(const char *dir, struct gth_oci_src *src, const c
 	close(fd);
 	fd = -1;
 	chmod(tmp, 0644);
-	if (gth_oci_layout_put_file(dir, tmp, digest, err) < 0)
-		goto done;
-	free(tmp);
+	*tmp_out = tmp;
 	tmp = NULL;
 	ret = 0;
 done:
@@ -251,27 +251,45 @@ static int buf_sink_cb(void *ctx, const char *data, size_t len)
 	return gth_buf_put(b, data, len);
 }
 
-/* Check a base layer (in the layout) entry by entry: no '..', no absolute paths,
- * no escaping links. */
-static int check_layer(const char *dir, const char *digest, struct gth_error *err)
+/* Check a base layer (its copy at path, not yet in the layout) entry by entry: no
+ * '..', no absolute paths, no escaping links. */
+static int check_layer(const char *path, const char *digest, struct gth_error *err)
 {
-	char *path = gth_strdupf("%s/blobs/sha256/%s", dir, digest + 7);
 	struct gth_layer *l = NULL;
 	struct gth_layer_entry e;
 	int r;
 
-	if (!path)
-		return gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
 	r = gth_layer_open_file(&l, path, err);
 	while (r == 0 && (r = gth_layer_next(l, &e, err)) == 1)
 		r = 0;
 	gth_layer_close(l);
-	free(path);
 	if (r < 0) {
 		gth_error_prefix(err, "base layer %.19s: ", digest);
 		return -1;
 	}
 	return 0;
+}
+
+/* The base's layers, copied and checked (tmps[i] holds layer i), move into the
+ * layout only once every one of them passed: an unsafe layer leaves no blob behind.
+ * Every temporary file not moved is unlinked; tmps is freed. */
+static int place_layers(const struct base *b, const char *dir, char **tmps, int ok,
+			struct gth_error *err)
+{
+	size_t i;
+	int ret = ok ? 0 : -1;
+
+	for (i = 0; tmps && i < b->nlayers; i++) {
+		if (!tmps[i])
+			continue;
+		if (ret == 0 && gth_oci_layout_put_file(dir, tmps[i], b->layers[i].digest, err) < 0)
+			ret = -1;
+		if (ret < 0)
+			unlink(tmps[i]);
+		free(tmps[i]);
+	}
+	free(tmps);
+	return ret;
 }
 
 static const char *oci_layer_type(const char *mt)
@@ -318,6 +336,7 @@ static int base_from_src(struct base *b, const char *spec, const char *dir, cons
 	struct gth_oci_desc md = { 0 };
 	const cJSON *cfg;
 	struct gth_oci_desc cd = { 0 };
+	char **tmps = NULL;
 	size_t i;
 	int ret = -1;
 
@@ -349,14 +368,20 @@ static int base_from_src(struct base *b, const char *spec, const char *dir, cons
 		goto done;
 	if (base_layers_from_manifest(b, j, err) < 0)
 		goto done;
+	tmps = calloc(b->nlayers + 1, sizeof(*tmps));
+	if (!tmps) {
+		gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+		goto done;
+	}
 	for (i = 0; i < b->nlayers; i++) {
-		if (copy_blob_to_layout(dir, src, b->layers[i].digest, err) < 0)
+		if (copy_blob_to_tmp(&tmps[i], dir, src, b->layers[i].digest, err) < 0)
 			goto done;
-		if (check_layer(dir, b->layers[i].digest, err) < 0)
+		if (check_layer(tmps[i], b->layers[i].digest, err) < 0)
 			goto done;
 	}
 	ret = 0;
 done:
+	ret = place_layers(b, dir, tmps, ret == 0, err);
 	gth_oci_desc_release(&md);
 	gth_oci_desc_release(&cd);
 	cJSON_Delete(j);
@@ -377,6 +402,7 @@ static int base_from_registry(struct base *b, const char *refstr, const char *di
 	char digest[GTH_DIGEST_STR_LEN];
 	cJSON *j = NULL;
 	struct gth_oci_desc cd = { 0 };
+	char **tmps = NULL;
 	size_t i;
 	int ret = -1;
 
@@ -421,6 +447,11 @@ static int base_from_registry(struct base *b, const char *refstr, const char *di
 		goto done;
 	if (base_layers_from_manifest(b, j, err) < 0)
 		goto done;
+	tmps = calloc(b->nlayers + 1, sizeof(*tmps));
+	if (!tmps) {
+		gth_error_set(err, GTH_EXIT_SOFTWARE, "out of memory");
+		goto done;
+	}
 	for (i = 0; i < b->nlayers; i++) {
 		char *tmp = gth_strdupf("%s/blobs/sha256/.base.XXXXXX", dir);
 		struct file_sink s = { -1, 0 };
@@ -431,30 +462,30 @@ static int base_from_registry(struct base *b, const char *refstr, const char *di
 			free(tmp);
 			goto done;
 		}
+		tmps[i] = tmp;
 		if (gth_registry_blob_get(reg, ref.path, b->layers[i].digest, file_sink_cb, &s,
 					  err) < 0) {
 			close(s.fd);
-			unlink(tmp);
-			free(tmp);
 			goto done;
 		}
 		close(s.fd);
 		chmod(tmp, 0644);
-		if (gth_oci_layout_put_file(dir, tmp, b->layers[i].digest, err) < 0) {
-			unlink(tmp);
-			free(tmp);
-			goto done;
-		}
-		free(tmp);
-		if (check_layer(dir, b->layers[i].digest, err) < 0)
+		if (check_layer(tmp, b->layers[i].digest, err) < 0)
 			goto done;
 	}
+	if (place_layers(b, dir, tmps, 1, err) < 0) {
+		tmps = NULL;
+		goto done;
+	}
+	tmps = NULL;
 	b->name = gth_strdupf("%s/%s", ref.domain, ref.path);
 	b->digest = strdup(digest);
 	b->domain = strdup(ref.domain);
 	b->repo = strdup(ref.path);
 	ret = 0;
 done:
+	if (tmps)
+		place_layers(b, dir, tmps, 0, NULL);
 	gth_oci_desc_release(&cd);
 	cJSON_Delete(j);
 	free(mt);
@@ -682,7 +713,7 @@ int assemble_run(cJSON **image_out, const struct build_opts *o, struct gth_error
 	cJSON *img = NULL, *layers_out = NULL;
 	int64_t epoch;
 	size_t i;
-	int ret = -1;
+	int ret = -1, created = 0;
 
 	memset(&res, 0, sizeof(res));
 	*image_out = NULL;
@@ -707,6 +738,9 @@ int assemble_run(cJSON **image_out, const struct build_opts *o, struct gth_error
 		dir = strdup(tmpdir);
 		tag = strdup("latest");
 	}
+	/* a layout this run creates is removed again when it fails before the tag is
+	 * written: no partial output */
+	created = o->output && !gth_file_exists(dir);
 	if (gth_oci_layout_create(dir, err) < 0)
 		goto done;
 	if (facts_load(&f, epoch, err) < 0)
@@ -836,6 +870,7 @@ int assemble_run(cJSON **image_out, const struct build_opts *o, struct gth_error
 	desc.size = (int64_t)strlen(text);
 	if (gth_oci_layout_tag(dir, &desc, tag, err) < 0)
 		goto done;
+	created = 0;
 	if (o->output)
 		gth_note("wrote %s to %s", mdigest, o->output);
 	/* push */
@@ -943,6 +978,8 @@ done:
 		gth_remove_tree(tmpdir, NULL);
 		free(tmpdir);
 	}
+	if (ret < 0 && created && dir)
+		gth_remove_tree(dir, NULL);
 	free(dir);
 	free(tag);
 	return ret;
