@@ -197,4 +197,50 @@ PY
 }
 t "a full disk while importing into the OSV cache: 70, the cache as it was" case_full_disk_osv
 
+# sig_during_import SIG: a local import of 60000 records (one JSON array) is
+# signalled once it has begun writing (the -wal file grows); the cache keeps its
+# bytes and its old count.
+sig_during_import() {
+	export XDG_CACHE_HOME=$PWD/cache
+	gth-scan db import "$SFIX/osv" -q || _fail "import"
+	check [ "$(records)" = 8 ]
+	cp cache/gth/osv.db before.db
+	python3 - big.json 60000 <<'PY'
+import json, sys
+out, n = sys.argv[1], int(sys.argv[2])
+json.dump([{"schema_version": "1.6.0", "id": "GTH-BIG-%06d" % i, "modified": "2026-01-02T00:00:00Z",
+            "summary": "record %d" % i,
+            "affected": [{"package": {"ecosystem": "npm", "name": "pkg-%d" % (i % 5000)},
+                          "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.%d.0" % i}]}]}]}
+           for i in range(n)], open(out, "w"))
+PY
+	spawn gth-scan db import big.json >out 2>err &
+	local pid=$! n=300
+	until [ "$(stat -c %s cache/gth/osv.db-wal 2>/dev/null || echo 0)" -gt 0 ] || [ "$n" -le 0 ]; do
+		sleep 0.02
+		n=$((n - 1))
+	done
+	check [ "$n" -gt 0 ]
+	kill -"$1" "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	check [ "$rc" -ne 0 ]
+	check [ "$rc" -ne 99 ]
+	! grep -q Sanitizer err || _fail "sanitizer report: $(cat err)"
+	! grep -q "imported" err || _fail "the import finished before the signal"
+	check cmp -s before.db cache/gth/osv.db
+	check [ "$(records)" = 8 ]
+	check cmp -s before.db cache/gth/osv.db
+	check [ "$(ls cache/gth | grep -cv '^osv.db$' || true)" = 0 ]
+	# (once) the same import, uninterrupted, goes through
+	[ "$1" = TERM ] || return 0
+	run gth-scan db import big.json
+	expect_rc 0
+	check [ "$(records)" = 60008 ]
+}
+case_import_sigint() { sig_during_import INT; }
+case_import_sigterm() { sig_during_import TERM; }
+t "SIGINT during db import: osv.db byte for byte as it was, the old count" case_import_sigint
+t "SIGTERM during db import: osv.db byte for byte as it was, the old count" case_import_sigterm
+
 finish

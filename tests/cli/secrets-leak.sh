@@ -80,18 +80,20 @@ K
 # leak_check NAME: no secret in the output, the Actions files or any file written
 # under the case folder since the marker (inputs and the stubs' request logs aside).
 leak_check() {
-	local s f
-	for s in "${SECRETS[@]}"; do
-		for f in "$OUT" "$ERR"; do
-			if grep -v '^::add-mask::' "$f" | grep -qF -- "$s"; then
-				_fail "$1: $(basename "$f") holds a secret ($s)"
-			fi
-		done
-		while IFS= read -r f; do
-			case $f in ./docker/config.json | ./kubeconfig | ./marker | ./all-output) continue ;; esac
-			if grep -qaF -- "$s" "$f"; then _fail "$1: $f holds a secret ($s)"; fi
-		done < <(find . -type f -newer marker)
+	local f hit files=()
+	printf '%s\n' "${SECRETS[@]}" >"$T/secrets.txt"
+	for f in "$OUT" "$ERR"; do
+		hit=$(grep -v '^::add-mask::' "$f" | grep -oF -f "$T/secrets.txt" | head -1)
+		[ -z "$hit" ] || _fail "$1: $(basename "$f") holds a secret ($hit)"
 	done
+	while IFS= read -r -d '' f; do
+		case $f in ./docker/config.json | ./kubeconfig | ./marker | ./all-output) continue ;; esac
+		files+=("$f")
+	done < <(find . -type f -newer marker -print0)
+	[ "${#files[@]}" -gt 0 ] || return 0
+	# one grep over every file: "FILE:SECRET" for the first hit
+	hit=$(grep -aoHF -f "$T/secrets.txt" -- "${files[@]}" | head -1)
+	[ -z "$hit" ] || _fail "$1: ${hit%%:*} holds a secret (${hit#*:})"
 }
 # tool NAME EXPECTED_RC CMD...: run with -v, check the status, then leaks.
 tool() {
@@ -147,10 +149,30 @@ case_every_tool() {
 	GITHUB_API_URL=$bad tool "gth-notify github fail" 69 gth-notify github-deployment --environment prod \
 		--status failure --json -v --timeout 2s
 	tool "gth-notify webhook fail" 69 gth-notify webhook "$bad/hook/y" --secret-env WEBHOOK_SECRET --status failure --json -v --timeout 2s
-	# gth-rollback
-	if [ -x "$GTH_BIN/gth-rollback" ]; then
-		tool "gth-rollback" 0 gth-rollback --help
-	fi
+	# gth-rollback: --gitops against the local Kubernetes API that requires the
+	# kubeconfig's token, the revert pushed over smart HTTP with GTH_GIT_TOKEN (a
+	# gth-bump commit to revert first); then the API refusing the token (77), the
+	# stub's git 401 (77), the stub as API server (66) and git behind 500s (69)
+	mkdir -p srv rb
+	cp -a "$GTH_SRC/tests/fixtures/gth-rollback/gitops/." rb/
+	git_bare "$PWD/srv/gitops.git" rb
+	git_http_start "$PWD/srv" x-access-token "$S_GIT"
+	gth-bump --image localhost:5000/gatheraa/backend:0.2.0 --repo "$GIT_HTTP_URL/gitops.git" \
+		--app gatheraa-backend -q >/dev/null
+	KUBE_TOKEN=$S_KUBE start_kube_api "$GTH_SRC/tests/fixtures/gth-rollback/objects.json"
+	tool "gth-rollback --gitops" 0 gth-rollback gatheraa-backend --gitops --repo "$GIT_HTTP_URL/gitops.git" \
+		--kubeconfig "$KUBECONFIG_FILE" --json -v
+	check grep -q 'backend:0.1.0' <(git_show srv/gitops.git main:k8s/rollout.yaml)
+	check grep -q '^POST /gitops.git/git-receive-pack 200 x-access-token$' "$GIT_HTTP_LOG"
+	check [ "$(kube_requests '.auth' | sort -u)" = bearer ]
+	# the same kubeconfig (its token $S_KUBE) for a server that wants another token
+	KUBE_TOKEN=another-token start_kube_api "$GTH_SRC/tests/fixtures/gth-rollback/objects.json"
+	sed "s/another-token/$S_KUBE/" "$KUBECONFIG_FILE" >"$T/kubeconfig-401"
+	tool "gth-rollback abort 401" 77 gth-rollback abort gatheraa-backend --kubeconfig "$T/kubeconfig-401" \
+		--json -v
+	tool "gth-rollback undo 404" 66 gth-rollback undo gatheraa-backend -n ns --json -v
+	tool "gth-rollback revert git 401" 77 gth-rollback revert --repo "$ok/acme/gitops.git" --json -v
+	tool "gth-rollback revert git 500" 69 gth-rollback revert --repo "$bad/acme/gitops.git" --json -v
 	# the Actions files: written, and clean
 	leak_check "actions files"
 	check [ -s gh-output ]
