@@ -7,6 +7,7 @@
 #include "gth/buf.h"
 #include "gth/event.h"
 #include "gth/json.h"
+#include "gth/log.h"
 #include "gth/util.h"
 
 /* "owner/name" from a remote URL (https, ssh or scp-like), or NULL. */
@@ -186,6 +187,27 @@ int gth_event_write(struct gth_event *ev, FILE *out, struct gth_error *err)
 	if (fflush(out) != 0 || ferror(out))
 		return gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write the event");
 	return 0;
+}
+
+int gth_event_end(struct gth_event *ev, int write_event, int rc)
+{
+	struct gth_error err = GTH_ERROR_INIT;
+	int frc;
+
+	if (ev && ev->root && write_event) {
+		gth_event_finish(ev, rc);
+		if (gth_event_write(ev, stdout, &err) < 0) {
+			/* stdout is broken: closing it would say so a second time. */
+			frc = gth_fail(&err);
+			return rc ? rc : frc;
+		}
+	}
+	if (gth_close_stdout(&err) < 0) {
+		frc = gth_fail(&err);
+		if (!rc)
+			rc = frc;
+	}
+	return rc;
 }
 
 void gth_event_release(struct gth_event *ev)

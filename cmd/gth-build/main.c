@@ -384,23 +384,13 @@ fail:
 		gth_event_set_summary(&ev, "%s", err.msg);
 finish:
 	if (event_begun && o.common.json) {
-		struct gth_error werr = GTH_ERROR_INIT;
-
 		if (image)
 			cJSON_AddItemToObject(ev.data, "image", image);
 		else
 			cJSON_AddNullToObject(ev.data, "image");
 		image = NULL;
-		gth_event_finish(&ev, rc);
-		if (gth_event_write(&ev, stdout, &werr) < 0)
-			rc = gth_fail(&werr);
 	}
-	{
-		struct gth_error cerr = GTH_ERROR_INIT;
-
-		if (gth_close_stdout(&cerr) < 0)
-			rc = gth_fail(&cerr);
-	}
+	rc = gth_event_end(&ev, event_begun && o.common.json, rc);
 done:
 	cJSON_Delete(image);
 	free(hosts);

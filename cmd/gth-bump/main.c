@@ -256,17 +256,7 @@ fail:
 	rc = gth_fail(&err);
 	gth_event_set_summary(&ev, "%s", err.msg);
 finish:
-	if (o.common.json) {
-		struct gth_error werr = GTH_ERROR_INIT;
-		gth_event_finish(&ev, rc);
-		if (gth_event_write(&ev, stdout, &werr) < 0 && rc == 0)
-			rc = gth_fail(&werr);
-	}
-	{
-		struct gth_error cerr = GTH_ERROR_INIT;
-		if (gth_close_stdout(&cerr) < 0 && rc == 0)
-			rc = gth_fail(&cerr);
-	}
+	rc = gth_event_end(&ev, o.common.json, rc);
 done:
 	bump_result_release(&res);
 	bump_image_release(&img);

@@ -339,13 +339,8 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 			gth_event_set_summary(&ev, "%s", s);
 		cJSON_DeleteItemFromObjectCaseSensitive(ev.data, "summary");
 	}
-	gth_event_finish(&ev, rc);
-	if (o.common.json) {
-		struct gth_error e2 = GTH_ERROR_INIT;
-		if (gth_event_write(&ev, stdout, &e2) < 0)
-			rc = gth_fail(&e2);
-	}
 done:
+	rc = gth_event_end(begun ? &ev : NULL, o.common.json, rc);
 	if (begun)
 		gth_event_release(&ev);
 	gth_config_release(&cfg);
@@ -355,11 +350,6 @@ done:
 	gth_strlist_release(&o.baseline);
 	gth_strlist_release(&o.names);
 	gth_http_global_cleanup();
-	{
-		struct gth_error e3 = GTH_ERROR_INIT;
-		if (gth_close_stdout(&e3) < 0 && rc == 0)
-			rc = gth_fail(&e3);
-	}
 	return rc;
 }
 

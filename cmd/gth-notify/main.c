@@ -329,20 +329,9 @@ fail:
 		free(safe);
 	}
 finish:
-	if (event_begun && o.common.json) {
-		struct gth_error werr = GTH_ERROR_INIT;
-
+	if (event_begun && o.common.json)
 		fill_event(&ev, &res, no.dry_run);
-		gth_event_finish(&ev, rc);
-		if (gth_event_write(&ev, stdout, &werr) < 0)
-			rc = gth_fail(&werr);
-	}
-	{
-		struct gth_error cerr = GTH_ERROR_INIT;
-
-		if (gth_close_stdout(&cerr) < 0)
-			rc = gth_fail(&cerr);
-	}
+	rc = gth_event_end(&ev, event_begun && o.common.json, rc);
 done:
 	notify_result_release(&res);
 	notify_msg_release(&msg);

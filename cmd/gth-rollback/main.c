@@ -292,26 +292,14 @@ static int run_verb(const struct verb_def *vd, int argc, char **argv)
 	s = cJSON_GetObjectItemCaseSensitive(ev.data, "summary");
 	gth_event_set_summary(&ev, "%s", rc == 0 ? (cJSON_IsString(s) ? s->valuestring : "ok") : err.msg);
 	cJSON_DeleteItemFromObjectCaseSensitive(ev.data, "summary");
-	gth_event_finish(&ev, rc);
-	if (o.common.json) {
-		struct gth_error e2 = GTH_ERROR_INIT;
-
-		if (gth_event_write(&ev, stdout, &e2) < 0)
-			rc = gth_fail(&e2);
-	}
 done:
+	rc = gth_event_end(begun ? &ev : NULL, o.common.json, rc);
 	if (begun)
 		gth_event_release(&ev);
 	gth_config_release(&cfg);
 	gth_strlist_release(&operands);
 	gth_strlist_release(&o.paths);
 	gth_http_global_cleanup();
-	{
-		struct gth_error e3 = GTH_ERROR_INIT;
-
-		if (gth_close_stdout(&e3) < 0 && rc == 0)
-			rc = gth_fail(&e3);
-	}
 	return rc;
 }
 

@@ -67,15 +67,7 @@ int main(int argc, char **argv)
 	}
 
 	rc = session_run(&o, &ev);
-
-	if (o.common.json) {
-		gth_event_finish(&ev, rc);
-		if (gth_event_write(&ev, stdout, &err) < 0)
-			rc = gth_fail(&err);
-	}
-	gth_error_clear(&err);
-	if (gth_close_stdout(&err) < 0)
-		rc = gth_fail(&err);
+	rc = gth_event_end(&ev, o.common.json, rc);
 done:
 	gth_event_release(&ev);
 	gth_strlist_release(&o.gates);

@@ -3,11 +3,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gth/buf.h"
+#include "gth/error.h"
 #include "gth/event.h"
 #include "gth/fs.h"
 #include "gth/json.h"
@@ -156,12 +159,75 @@ static void test_json_helpers(void **state)
 	cJSON_Delete(j);
 }
 
+/* Point stdout (fd 1) at path; returns the old fd 1. */
+static int stdout_to(const char *path, int flags)
+{
+	int old, fd;
+
+	fflush(stdout);
+	old = dup(1);
+	fd = open(path, flags, 0600);
+	assert_true(old >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 1), 1);
+	close(fd);
+	clearerr(stdout);
+	return old;
+}
+
+static void stdout_back(int old)
+{
+	fflush(stdout);
+	clearerr(stdout);
+	assert_int_equal(dup2(old, 1), 1);
+	close(old);
+}
+
+static void test_end(void **state)
+{
+	struct gth_event ev = GTH_EVENT_INIT;
+	struct gth_buf b = GTH_BUF_INIT;
+	char path[512];
+	int old;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/event-end.json", dir);
+	assert_int_equal(gth_event_begin(&ev, "gth-scan"), 0);
+	/* Written with the status given, one line. */
+	old = stdout_to(path, O_WRONLY | O_CREAT | O_TRUNC);
+	assert_int_equal(gth_event_end(&ev, 1, 1), 1);
+	stdout_back(old);
+	assert_int_equal(gth_buf_read_file(&b, path, 1 << 20, NULL), 0);
+	assert_non_null(strstr(gth_buf_cstr(&b), "\"exit\":1"));
+	assert_int_equal(b.ptr[b.len - 1], '\n');
+	assert_null(memchr(b.ptr, '\n', b.len - 1));
+	gth_buf_release(&b);
+	/* Not asked, or no event: nothing written, the status kept. */
+	old = stdout_to(path, O_WRONLY | O_CREAT | O_TRUNC);
+	assert_int_equal(gth_event_end(&ev, 0, 0), 0);
+	assert_int_equal(gth_event_end(NULL, 1, 3), 3);
+	stdout_back(old);
+	assert_int_equal(gth_buf_read_file(&b, path, 1 << 20, NULL), 0);
+	assert_int_equal(b.len, 0);
+	gth_buf_release(&b);
+	/* A full disk: 70 for a run that went well, an earlier failure kept. */
+	old = stdout_to("/dev/full", O_WRONLY);
+	assert_int_equal(gth_event_end(&ev, 1, 0), GTH_EXIT_SOFTWARE);
+	clearerr(stdout);
+	assert_int_equal(gth_event_end(&ev, 1, GTH_EXIT_UNAVAILABLE), GTH_EXIT_UNAVAILABLE);
+	clearerr(stdout);
+	printf("lost");
+	assert_int_equal(gth_event_end(&ev, 0, 0), GTH_EXIT_SOFTWARE);
+	stdout_back(old);
+	gth_event_release(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_read_forms),
 		cmocka_unit_test(test_json_helpers),
+		cmocka_unit_test(test_end),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -35,6 +35,11 @@ void gth_event_finish(struct gth_event *ev, int exit);
 /* Write the event as one line of JSON followed by a newline. */
 int gth_event_write(struct gth_event *ev, FILE *out, struct gth_error *err);
 void gth_event_release(struct gth_event *ev);
+/* The end of every run: when write_event (the tool's --json), finish ev with rc and
+ * write it to stdout; then flush stdout, where a full disk or a closed pipe shows.
+ * A failure is reported (gth_fail) and becomes the status when rc was 0; an earlier
+ * failure's status is kept. ev may be NULL (no event was begun). Returns the status. */
+int gth_event_end(struct gth_event *ev, int write_event, int rc);
 
 /* Read events from a file or "-" (stdin): one JSON object, a JSON array of objects,
  * or JSON lines. Each must carry schema gth.event/v1 (65 otherwise, naming the line).
