@@ -326,6 +326,7 @@ struct xnode {
 	struct xnode **kids;
 	size_t n;
 	int builtin;
+	int depth;           /* levels of nodes below this one */
 };
 
 struct expr {
@@ -352,20 +353,6 @@ static struct xnode *node_new(enum nkind k)
 	return n;
 }
 
-static int node_add(struct xnode *p, struct xnode *kid)
-{
-	struct xnode **k;
-	if (!kid)
-		return -1;
-	k = realloc(p->kids, (p->n + 1) * sizeof(*k));
-	if (!k) {
-		node_free(kid);
-		return -1;
-	}
-	p->kids = k;
-	p->kids[p->n++] = kid;
-	return 0;
-}
 
 enum builtin {
 	B_LEN = 1, B_ALL, B_ANY, B_NONE, B_ONE, B_FILTER, B_MAP, B_COUNT, B_ABS,
@@ -388,9 +375,54 @@ static const struct {
 struct parser {
 	struct lexer l;
 	int in_closure;
+	int nest;            /* parse functions entered recursively */
 };
 
+/* Conditions are short; a hostile one must not exhaust the stack of the parser,
+ * the evaluator or node_free, which all recurse. */
+#define EXPR_MAX_DEPTH 100
+
 static struct xnode *parse_expr(struct parser *p);
+
+static int too_deep(struct parser *p)
+{
+	return lex_error(&p->l, "condition nested more than %d deep", EXPR_MAX_DEPTH);
+}
+
+static int node_add(struct parser *p, struct xnode *n, struct xnode *kid)
+{
+	struct xnode **k;
+	if (!kid)
+		return -1;
+	if (kid->depth + 1 > EXPR_MAX_DEPTH) {
+		node_free(kid);
+		return too_deep(p);
+	}
+	k = realloc(n->kids, (n->n + 1) * sizeof(*k));
+	if (!k) {
+		node_free(kid);
+		return -1;
+	}
+	n->kids = k;
+	n->kids[n->n++] = kid;
+	if (n->depth < kid->depth + 1)
+		n->depth = kid->depth + 1;
+	return 0;
+}
+
+/* fn(p), one level deeper. */
+static struct xnode *nested(struct parser *p, struct xnode *(*fn)(struct parser *))
+{
+	struct xnode *n;
+	if (p->nest >= EXPR_MAX_DEPTH) {
+		too_deep(p);
+		return NULL;
+	}
+	p->nest++;
+	n = fn(p);
+	p->nest--;
+	return n;
+}
 
 static int is_op(struct parser *p, const char *op)
 {
@@ -428,7 +460,7 @@ static struct xnode *parse_args(struct parser *p, struct xnode *call, int closur
 			p->in_closure++;
 			a = parse_expr(p);
 			p->in_closure--;
-			if (node_add(c, a) < 0) {
+			if (node_add(p, c, a) < 0) {
 				node_free(c);
 				goto fail;
 			}
@@ -440,7 +472,7 @@ static struct xnode *parse_args(struct parser *p, struct xnode *call, int closur
 		} else {
 			a = parse_expr(p);
 		}
-		if (node_add(call, a) < 0)
+		if (node_add(p, call, a) < 0)
 			goto fail;
 		idx++;
 		if (is_op(p, ",")) {
@@ -501,7 +533,7 @@ static struct xnode *parse_primary(struct parser *p)
 		if (!n || lex_next(l) < 0)
 			goto fail;
 		while (!is_op(p, "]")) {
-			if (node_add(n, parse_expr(p)) < 0)
+			if (node_add(p, n, parse_expr(p)) < 0)
 				goto fail;
 			if (is_op(p, ",")) {
 				if (lex_next(l) < 0)
@@ -591,11 +623,13 @@ static struct xnode *parse_postfix(struct parser *p)
 	while (n && !p->l.failed) {
 		if (is_op(p, "[")) {
 			m = node_new(N_INDEX);
-			if (!m || node_add(m, n) < 0 || lex_next(&p->l) < 0) {
+			if (!m)
+				node_free(n);
+			if (!m || node_add(p, m, n) < 0 || lex_next(&p->l) < 0) {
 				node_free(m);
 				return NULL;
 			}
-			if (node_add(m, parse_expr(p)) < 0 || expect_op(p, "]") < 0) {
+			if (node_add(p, m, parse_expr(p)) < 0 || expect_op(p, "]") < 0) {
 				node_free(m);
 				return NULL;
 			}
@@ -607,7 +641,9 @@ static struct xnode *parse_postfix(struct parser *p)
 				return NULL;
 			}
 			m = node_new(N_MEMBER);
-			if (!m || node_add(m, n) < 0) {
+			if (!m)
+				node_free(n);
+			if (!m || node_add(p, m, n) < 0) {
 				node_free(m);
 				return NULL;
 			}
@@ -636,7 +672,7 @@ static struct xnode *parse_unary(struct parser *p)
 		if (!n)
 			return NULL;
 		gth_strlcpy(n->op, is_word(p, "not") ? "!" : p->l.text, sizeof(n->op));
-		if (lex_next(&p->l) < 0 || node_add(n, parse_unary(p)) < 0) {
+		if (lex_next(&p->l) < 0 || node_add(p, n, nested(p, parse_unary)) < 0) {
 			node_free(n);
 			return NULL;
 		}
@@ -645,7 +681,7 @@ static struct xnode *parse_unary(struct parser *p)
 	return parse_postfix(p);
 }
 
-static struct xnode *binary(struct xnode *l, const char *op, struct xnode *r)
+static struct xnode *binary(struct parser *p, struct xnode *l, const char *op, struct xnode *r)
 {
 	struct xnode *n;
 	if (!l || !r) {
@@ -660,8 +696,15 @@ static struct xnode *binary(struct xnode *l, const char *op, struct xnode *r)
 		return NULL;
 	}
 	gth_strlcpy(n->op, op, sizeof(n->op));
-	node_add(n, l);
-	node_add(n, r);
+	if (node_add(p, n, l) < 0) {
+		node_free(r);
+		node_free(n);
+		return NULL;
+	}
+	if (node_add(p, n, r) < 0) {
+		node_free(n);
+		return NULL;
+	}
 	return n;
 }
 
@@ -673,7 +716,7 @@ static struct xnode *parse_pow(struct parser *p)
 			node_free(l);
 			return NULL;
 		}
-		return binary(l, "**", parse_pow(p));
+		return binary(p, l, "**", nested(p, parse_pow));
 	}
 	return l;
 }
@@ -688,7 +731,7 @@ static struct xnode *parse_mul(struct parser *p)
 			node_free(l);
 			return NULL;
 		}
-		l = binary(l, op, parse_pow(p));
+		l = binary(p, l, op, parse_pow(p));
 	}
 	return l;
 }
@@ -703,7 +746,7 @@ static struct xnode *parse_add(struct parser *p)
 			node_free(l);
 			return NULL;
 		}
-		l = binary(l, op, parse_mul(p));
+		l = binary(p, l, op, parse_mul(p));
 	}
 	return l;
 }
@@ -742,7 +785,7 @@ static struct xnode *parse_cmp(struct parser *p)
 			node_free(l);
 			return NULL;
 		}
-		l = binary(l, op, parse_add(p));
+		l = binary(p, l, op, parse_add(p));
 		if (l && negate) {
 			struct xnode *n = node_new(N_UNARY);
 			if (!n) {
@@ -750,7 +793,10 @@ static struct xnode *parse_cmp(struct parser *p)
 				return NULL;
 			}
 			snprintf(n->op, sizeof(n->op), "!");
-			node_add(n, l);
+			if (node_add(p, n, l) < 0) {
+				node_free(n);
+				return NULL;
+			}
 			l = n;
 		}
 	}
@@ -764,7 +810,7 @@ static struct xnode *parse_and(struct parser *p)
 			node_free(l);
 			return NULL;
 		}
-		l = binary(l, "&&", parse_cmp(p));
+		l = binary(p, l, "&&", parse_cmp(p));
 	}
 	return l;
 }
@@ -777,27 +823,32 @@ static struct xnode *parse_or(struct parser *p)
 			node_free(l);
 			return NULL;
 		}
-		l = binary(l, "||", parse_and(p));
+		l = binary(p, l, "||", parse_and(p));
 	}
 	return l;
 }
 
-static struct xnode *parse_expr(struct parser *p)
+static struct xnode *parse_ternary(struct parser *p)
 {
 	struct xnode *c = parse_or(p), *n;
 	if (!c || !is_op(p, "?"))
 		return c;
 	n = node_new(N_TERNARY);
-	if (!n || node_add(n, c) < 0 || lex_next(&p->l) < 0) {
+	if (!n || node_add(p, n, c) < 0 || lex_next(&p->l) < 0) {
 		node_free(n);
 		return NULL;
 	}
-	if (node_add(n, parse_expr(p)) < 0 || expect_op(p, ":") < 0 ||
-	    node_add(n, parse_expr(p)) < 0) {
+	if (node_add(p, n, parse_expr(p)) < 0 || expect_op(p, ":") < 0 ||
+	    node_add(p, n, parse_expr(p)) < 0) {
 		node_free(n);
 		return NULL;
 	}
 	return n;
+}
+
+static struct xnode *parse_expr(struct parser *p)
+{
+	return nested(p, parse_ternary);
 }
 
 int expr_compile(struct expr **out, const char *src, char *errbuf, size_t errsize)
@@ -818,6 +869,10 @@ int expr_compile(struct expr **out, const char *src, char *errbuf, size_t errsiz
 	root = parse_expr(&p);
 	if (!root)
 		goto fail;
+	if (p.l.failed) {
+		node_free(root);
+		goto fail;
+	}
 	if (p.l.t != T_EOF) {
 		lex_error(&p.l, "unexpected token '%s'", p.l.t == T_OP || p.l.t == T_IDENT ? p.l.text : "literal");
 		node_free(root);

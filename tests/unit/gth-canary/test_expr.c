@@ -136,8 +136,80 @@ static void test_conditions(void **state)
 	}
 }
 
+/* n copies of a, then mid, then n copies of b: the pieces of a nested condition. */
+static char *repeat(const char *a, const char *mid, const char *b, int n)
+{
+	size_t la = strlen(a), lm = strlen(mid), lb = strlen(b);
+	char *s = malloc(la * (size_t)n + lm + lb * (size_t)n + 1), *q = s;
+	int i;
+
+	assert_non_null(s);
+	for (i = 0; i < n; i++, q += la)
+		memcpy(q, a, la);
+	memcpy(q, mid, lm);
+	q += lm;
+	for (i = 0; i < n; i++, q += lb)
+		memcpy(q, b, lb);
+	*q = '\0';
+	return s;
+}
+
+/* Hostile nesting ends in a compile error, never in a stack overflow, whatever
+ * builds it; a few levels compile and evaluate. */
+static void test_nesting(void **state)
+{
+	static const struct { const char *a, *mid, *b; } forms[] = {
+		{ "(", "result", ")" },        /* parentheses */
+		{ "!", "true", "" },           /* unary */
+		{ "-", "result", "" },
+		{ "2**", "1", "" },            /* right-associative */
+		{ "", "1", "+1" },             /* left-deep chains */
+		{ "", "result", "[0]" },       /* postfix */
+		{ "", "result", ".a" },
+		{ "true ? ", "1", " : 0" },    /* ternary */
+		{ "abs(", "result", ")" },     /* calls */
+		{ "[", "1", "]" },             /* array literals */
+	};
+	static const int depths[] = { 200, 100000 };
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < GTH_ARRAY_SIZE(forms); i++) {
+		for (k = 0; k < GTH_ARRAY_SIZE(depths); k++) {
+			char *cond = repeat(forms[i].a, forms[i].mid, forms[i].b, depths[k]);
+			struct expr *e = NULL;
+			char msg[256] = "";
+
+			print_message("form %zu, %d deep\n", i, depths[k]);
+			assert_int_equal(expr_compile(&e, cond, msg, sizeof(msg)), -1);
+			assert_non_null(strstr(msg, "nested more than 100 deep"));
+			free(cond);
+		}
+	}
+	{
+		char *cond = repeat("(", "result >= 0", ")", 40);
+		struct expr *e = NULL;
+		struct xv r = xv_float(1);
+		char msg[256] = "";
+		int out = 0;
+
+		assert_int_equal(expr_compile(&e, cond, msg, sizeof(msg)), 0);
+		assert_int_equal(expr_eval_bool(e, &r, &out, msg, sizeof(msg)), 0);
+		assert_int_equal(out, 1);
+		expr_free(e);
+		free(cond);
+		cond = repeat("", "1", "+1", 60);
+		assert_int_equal(expr_compile(&e, cond, msg, sizeof(msg)), 0);
+		expr_free(e);
+		free(cond);
+	}
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_conditions) };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_nesting),
+	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
