@@ -20,7 +20,9 @@ size_t scan_ac_states(const struct scan_ac *ac);
  * byte. A non-zero return stops the scan. */
 typedef int (*scan_ac_cb)(void *ctx, uint32_t id, size_t end);
 
-/* Scan data; returns 0, or the callback's non-zero value. */
+/* Scan data; returns 0, or the callback's non-zero value. Occurrences are reported
+ * in the order of their ends (and, for one end, longest pattern first), as one pass
+ * from the first byte would find them, however the scan is split inside. */
 int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac_cb cb,
 		 void *ctx);
 
