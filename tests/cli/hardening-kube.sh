@@ -172,4 +172,42 @@ R
 t "gth-rollback abort and undo: 5xx every time is 69 with the Rollout untouched; 503, drop, 429 retried" \
 	case_rollback_api_faults
 
+case_rollback_sync_wait_faults() {
+	# --gitops with --app: the Application's list answered 503 and its watch
+	# dropped once; the wait resumes and sees Argo CD sync the revert
+	. "$GTH_SRC/tests/servers/git.sh"
+	git_identity
+	export XDG_CACHE_HOME=$PWD/cache
+	git_bare "$PWD/gitops.git" "$RB/gitops"
+	gth-bump --image localhost:5000/gatheraa/backend:0.2.0 --repo "file://$PWD/gitops.git" \
+		--app gatheraa-backend -q
+	start_kube_api "$RB/objects.json"
+	cat >r.json <<'R'
+{"rules": [{"method": "GET", "path_re": "/applications\\?fieldSelector", "count": 1, "action": "status", "status": 503},
+           {"method": "GET", "path_re": "/applications\\?watch=1", "count": 1, "action": "drop"}]}
+R
+	kube_via_faultproxy r.json
+	# Argo CD, played: once the revert lands and the wait has begun, report it synced
+	(
+		for _ in $(seq 1 300); do
+			[ "$(git_count "$PWD/gitops.git")" = 3 ] && grep -q 'applications?watch' "$FP_LOG" && break
+			sleep 0.05
+		done
+		sha=$(git --git-dir="$PWD/gitops.git" rev-parse main)
+		curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' \
+			-d "{\"status\":{\"sync\":{\"status\":\"Synced\",\"revision\":\"$sha\"},\"operationState\":{\"phase\":\"Succeeded\",\"syncResult\":{\"revision\":\"$sha\"}}}}" \
+			"$KUBE_URL/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/gatheraa/status" >/dev/null
+	) &
+	local argocd=$!
+	run gth-rollback gatheraa-backend --gitops --repo "file://$PWD/gitops.git" --kubeconfig "$KC" \
+		--app gatheraa --timeout 30s --json
+	wait "$argocd"
+	expect_rc 0
+	expect_json '[.data.steps[] | [.step, .exit]] == [["abort", 0], ["revert", 0], ["sync", 0]]'
+	check [ "$(jq -r 'select(.path | test("applications")) | .action' "$FP_LOG" | head -2 | tr '\n' ' ')" = "status pass " ]
+	check grep -q '"drop"' "$FP_LOG"
+	no_sanitizer
+}
+t "gth-rollback --gitops --app: the Argo CD wait through a 503 and a dropped watch" case_rollback_sync_wait_faults
+
 finish
