@@ -1125,15 +1125,24 @@ int gth_kube_watch(struct gth_kube *k, struct gth_kube_watch *w, struct gth_erro
 			}
 			continue;
 		}
-		if (r < 0) {
-			/* the stream broke (or the deadline cut it): resume, a few times */
+		if (r < 0 || resp.status == 429 || resp.status >= 500) {
+			/* the stream broke (or the deadline cut it), or the server could not
+			 * serve the watch just now: resume, a few times in a row */
+			int64_t pause;
+			if (r == 0)
+				gth_kube_status_error(err, resp.status, gth_buf_cstr(&resp.body),
+						      "watch");
 			gth_http_response_release(&resp);
 			if (w->deadline_ms && gth_now_ms() >= w->deadline_ms)
 				continue;
 			if (++failures > 5)
 				goto done;
 			gth_error_clear(err);
-			gth_sleep_ms(200LL << failures);
+			pause = 200LL << failures;
+			if (w->deadline_ms && gth_now_ms() + pause > w->deadline_ms)
+				pause = w->deadline_ms - gth_now_ms();
+			if (pause > 0)
+				gth_sleep_ms(pause);
 			continue;
 		}
 		if (resp.status < 200 || resp.status > 299) {

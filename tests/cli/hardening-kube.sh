@@ -102,17 +102,20 @@ case_watch_dropped() {
 	jq '(.[0].metadata.generation) = 2' "$F/objects.json" >objects.json
 	printf '%s\n' '{"steps":[{"wait_request":{"method":"GET","path_re":"/rollouts$","watch":true}},{"sleep":0.3},{"patch":{"resource":"rollouts","namespace":"gatheraa","name":"gatheraa-backend","merge":{"status":{"observedGeneration":"2"}}}}]}' >script.json
 	start_kube_api objects.json script.json
-	# the list dropped once, then the watch request dropped twice and answered 503
+	# the list dropped once, then the watch request dropped twice, answered 503
+	# (retried by the HTTP layer) and 502 (resumed by the watch)
 	cat >r.json <<'R'
 {"rules": [{"method": "GET", "path_re": "^[^?]*/rollouts(\\?fieldSelector=[^&]*)?$", "count": 1, "action": "drop"},
            {"method": "GET", "path_re": "watch=1", "count": 2, "action": "drop"},
-           {"method": "GET", "path_re": "watch=1", "count": 1, "action": "status", "status": 503}]}
+           {"method": "GET", "path_re": "watch=1", "count": 1, "action": "status", "status": 503},
+           {"method": "GET", "path_re": "watch=1", "count": 1, "action": "status", "status": 502,
+            "body": "{\"kind\":\"Status\",\"message\":\"upstream connect error\"}"}]}
 R
 	kube_via_faultproxy r.json
 	run gth-canary watch gatheraa-backend --kubeconfig "$KC" --timeout 30s --json
 	expect_rc 0
 	expect_json '.data.rollout.phase == "Healthy" and .data.watch_resumes >= 2'
-	check [ "$(fp_actions)" = "drop pass drop drop status pass" ]
+	check [ "$(fp_actions)" = "drop pass drop drop status status pass" ]
 	no_sanitizer
 	# a watch cut short every time: given up after its retries, 69, no crash
 	jq '(.[0].metadata.generation) = 2' "$F/objects.json" >objects2.json
@@ -125,7 +128,7 @@ R
 	expect_rc 69
 	no_sanitizer
 }
-t "gth-canary watch: a dropped list and watch are resumed; a watch always cut is 69" case_watch_dropped
+t "gth-canary watch: a dropped list, dropped, 503 and 502 watches resumed; always cut: 69" case_watch_dropped
 
 case_rollback_api_faults() {
 	start_kube_api "$RB/objects.json"

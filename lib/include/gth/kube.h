@@ -27,9 +27,9 @@
  * object again and retry), 410 -> 75, 422/400 -> 65, 429/5xx -> 69; transport failures
  * 69. Within the HTTP budget (gth/http.h), GETs and PATCHes are retried after a
  * dropped connection, 429 (Retry-After honoured) and 5xx: the patches sent here give
- * the same object when applied twice. A watch request is resumed instead (429 and
- * 503 are retried, a broken stream resumed from the last resourceVersion, up to 5
- * times in a row). Every function returns 0 or a negative value and fills err. A
+ * the same object when applied twice. A watch request whose stream breaks or that
+ * is answered 429 or 5xx is resumed from the last resourceVersion instead, up to 5
+ * times in a row with doubling waits (never past the watch's deadline). Every function returns 0 or a negative value and fills err. A
  * struct gth_kube is not thread-safe. */
 #ifndef GTH_KUBE_H
 #define GTH_KUBE_H
