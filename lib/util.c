@@ -270,68 +270,149 @@ static int match_class(const char **pp, char c)
 	return hit != neg;
 }
 
+/* A glob runs as an automaton over the pattern's tokens, one set of live tokens a
+ * byte of the path: time in length of pattern times length of path, where matching
+ * by backtracking takes time exponential in the stars ("*?**?*..." on a long path
+ * is a pattern from a repository's own ignore file, which anyone can write). */
+enum glob_tok {
+	G_LIT,          /* one byte */
+	G_ONE,          /* '?': a byte other than '/' */
+	G_CLASS,        /* [...]: a byte in the class, never '/' */
+	G_STAR,         /* '*': bytes other than '/', maybe none */
+	G_ANY,          /* '**' not before '/': any bytes, maybe none */
+	G_DIRS,         /* '**' + '/': nothing, or any bytes ending in '/' */
+};
+
+struct glob_tok_s {
+	unsigned char kind;
+	char c;             /* G_LIT */
+	const char *cls;    /* G_CLASS: at its '[' */
+};
+
+static size_t glob_compile(struct glob_tok_s *t, const char *p)
+{
+	size_t n = 0;
+
+	while (*p) {
+		struct glob_tok_s *k = &t[n++];
+
+		k->kind = G_LIT;
+		if (p[0] == '*' && p[1] == '*') {
+			k->kind = p[2] == '/' ? G_DIRS : G_ANY;
+			p += p[2] == '/' ? 3 : 2;
+		} else if (*p == '*') {
+			k->kind = G_STAR;
+			p++;
+		} else if (*p == '?') {
+			k->kind = G_ONE;
+			p++;
+		} else if (*p == '[') {
+			const char *q = p;
+
+			if (match_class(&q, 'a') >= 0) {
+				k->kind = G_CLASS;
+				k->cls = p;
+				p = q;
+			} else {
+				k->c = *p++; /* no closing ']': a plain '[' */
+			}
+		} else if (*p == '\\' && p[1]) {
+			k->c = p[1];
+			p += 2;
+		} else {
+			k->c = *p++;
+		}
+	}
+	return n;
+}
+
+/* A live token is GLOB_AT when the bytes before it matched everything before it,
+ * GLOB_IN when it is a G_DIRS that has read bytes since (it may end only after a
+ * '/'). Add the tokens reached without reading a byte. */
+#define GLOB_AT 1
+#define GLOB_IN 2
+
+static void glob_close(const struct glob_tok_s *t, size_t n, unsigned char *live)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((live[i] & GLOB_AT) && t[i].kind >= G_STAR)
+			live[i + 1] |= GLOB_AT;
+}
+
 static int glob_rec(const char *p, const char *s)
 {
-	while (*p) {
-		if (p[0] == '*' && p[1] == '*') {
-			const char *rest = p + 2;
+	struct glob_tok_s small[64], *t = small;
+	unsigned char sets[2 * 65], *cur = sets, *next, *heap = NULL;
+	size_t n, i, plen = strlen(p);
+	int r = 0;
 
-			if (*rest == '/') {
-				/* "**\/x" matches x at this level or any deeper one. */
-				rest++;
-				if (glob_rec(rest, s))
-					return 1;
-				for (; *s; s++)
-					if (*s == '/' && glob_rec(rest, s + 1))
-						return 1;
-				return 0;
-			}
-			for (;; s++) {
-				if (glob_rec(rest, s))
-					return 1;
-				if (!*s)
-					return 0;
-			}
-		}
-		if (*p == '*') {
-			p++;
-			for (;; s++) {
-				if (glob_rec(p, s))
-					return 1;
-				if (!*s || *s == '/')
-					return 0;
-			}
-		}
-		if (!*s)
-			return 0;
-		if (*p == '?') {
-			if (*s == '/')
-				return 0;
-		} else if (*p == '[') {
-			int m = match_class(&p, *s);
-
-			if (m < 0) {
-				if (*s != '[')
-					return 0;
-				p++;
-				s++;
-				continue;
-			}
-			if (!m || *s == '/')
-				return 0;
-			s++;
-			continue;
-		} else if (*p == '\\' && p[1]) {
-			p++;
-			if (*p != *s)
-				return 0;
-		} else if (*p != *s) {
-			return 0;
-		}
-		p++;
-		s++;
+	if (plen > 64) {
+		t = malloc(plen * sizeof(*t));
+		heap = malloc(2 * (plen + 1));
+		if (!t || !heap)
+			goto done;
+		cur = heap;
 	}
-	return *s == '\0';
+	n = glob_compile(t, p);
+	next = cur + n + 1;
+	memset(cur, 0, n + 1);
+	cur[0] = GLOB_AT;
+	glob_close(t, n, cur);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s, *tmp;
+		int any = 0;
+
+		memset(next, 0, n + 1);
+		for (i = 0; i < n; i++) {
+			const struct glob_tok_s *k = &t[i];
+			const char *q = k->cls;
+
+			if (!cur[i])
+				continue;
+			switch (k->kind) {
+			case G_LIT:
+				if ((unsigned char)k->c == c)
+					next[i + 1] |= GLOB_AT;
+				break;
+			case G_ONE:
+				if (c != '/')
+					next[i + 1] |= GLOB_AT;
+				break;
+			case G_CLASS:
+				if (c != '/' && match_class(&q, (char)c) == 1)
+					next[i + 1] |= GLOB_AT;
+				break;
+			case G_STAR:
+				if (c != '/')
+					next[i] |= GLOB_AT;
+				break;
+			case G_ANY:
+				next[i] |= GLOB_AT;
+				break;
+			case G_DIRS:
+				next[i] |= GLOB_IN;
+				if (c == '/')
+					next[i + 1] |= GLOB_AT;
+				break;
+			}
+		}
+		glob_close(t, n, next);
+		for (i = 0; i <= n && !any; i++)
+			any = next[i];
+		if (!any)
+			goto done;
+		tmp = cur;
+		cur = next;
+		next = tmp;
+	}
+	r = cur[n] != 0;
+done:
+	if (t != small)
+		free(t);
+	free(heap);
+	return r;
 }
 
 int gth_glob_match(const char *pattern, const char *path)

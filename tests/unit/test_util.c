@@ -108,6 +108,30 @@ static void test_glob(void **state)
 	}
 }
 
+/* Stars that would make a backtracking matcher try every way to split the path
+ * (found by libFuzzer: a 10-second timeout); the answer must come at once. */
+static void test_glob_hostile(void **state)
+{
+	char pat[4001], path[4001];
+	int64_t t0 = gth_now_ms();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4000; i++)
+		pat[i] = "*?*/*"[i % 5];
+	pat[4000] = '\0';
+	for (i = 0; i < 4000; i++)
+		path[i] = i % 7 == 6 ? '/' : 'a';
+	path[4000] = '\0';
+	assert_int_equal(gth_glob_match(pat, path), 0);
+	memcpy(pat + 3990, "*/z/**/.s", 10);
+	assert_int_equal(gth_glob_match(pat, path), 0);
+	assert_int_equal(gth_glob_match("***?****/??*****/**/**?*?*/**/**/**/.s", "src/a/b/c/d/e/f/g/h.x"), 0);
+	assert_int_equal(gth_glob_match("**/**/**/**/**/**/**/*.s", "a/b/c/d/e/f/g/h/i/j/k/x.s"), 1);
+	if (gth_now_ms() - t0 > 2000)
+		fail_msg("hostile globs took %lld ms", (long long)(gth_now_ms() - t0));
+}
+
 static void test_strings(void **state)
 {
 	char buf[4];
@@ -132,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_long), cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_time), cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_glob_hostile),
 		cmocka_unit_test(test_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
