@@ -1307,6 +1307,18 @@ static void backoff(int64_t base, int attempt)
 	gth_sleep_ms(d / 2 + (int64_t)gth_random_below((uint64_t)(d / 2 + 1)));
 }
 
+/* After a push that failed on the network: 1 when a fetch shows the remote's branch
+ * at commit, i.e. the server took the push and only its answer was lost. */
+static int push_landed(struct gth_git *g, const char *branch, const git_oid *commit)
+{
+	struct gth_error ignore = GTH_ERROR_INIT;
+	git_oid tip;
+
+	if (fetch(g, &ignore) < 0)
+		return 0;
+	return tracking_tip(&tip, g, branch) && git_oid_equal(&tip, commit);
+}
+
 int gth_git_update(struct gth_git_update_result *res, struct gth_git *g,
 		   const struct gth_git_update_opts *o, struct gth_error *err)
 {
@@ -1418,7 +1430,12 @@ int gth_git_update(struct gth_git_update_result *res, struct gth_git *g,
 				gth_buf_puts(&why, "the branch moved");
 			}
 		} else if (push_remote(g, &commit_id, dst_ref, &rejected, &why, err) < 0) {
-			goto done;
+			if (!err || err->exit != GTH_EXIT_UNAVAILABLE ||
+			    !push_landed(g, dst_branch, &commit_id))
+				goto done;
+			gth_verbose("the push's answer was lost, but the branch is at %.12s: pushed",
+				    res->commit);
+			gth_error_clear(err);
 		}
 		if (!rejected) {
 			res->pushed = 1;

@@ -157,10 +157,24 @@ R
 	run gth-bump --image ghcr.io/acme/app:v4 --repo "git://127.0.0.1:$FP_PORT/gitops.git"
 	expect_rc 0
 	check grep -q 'app:v4' <(git_show srv/gitops.git main:apps/app.yaml)
+	# the server takes the push, its report is lost every time: a fetch shows the
+	# branch at the bump, so 0 and exactly one commit
+	local n
+	n=$(git_count srv/gitops.git)
+	cat >r4.json <<'R'
+{"rules": [{"data_re": "git-receive-pack", "count": 0, "action": "lose_reply"}]}
+R
+	start_faultproxy "$GIT_PORT" r4.json --tcp
+	run gth-bump --image ghcr.io/acme/app:v6 --repo "git://127.0.0.1:$FP_PORT/gitops.git" --json
+	expect_rc 0
+	expect_json '.data.pushed == true'
+	check grep -q lose_reply "$FP_LOG"
+	check [ "$(git_count srv/gitops.git)" = $((n + 1)) ]
+	check grep -q 'app:v6' <(git_show srv/gitops.git main:apps/app.yaml)
 	# the cache these bumps used is private
 	expect_cache_modes
 }
-t "gth-bump's git push dropped or cut: 69 and the branch unchanged; one drop is retried" case_bump_push_faults
+t "gth-bump's git push dropped or cut: 69 and the branch unchanged; one drop is retried; a lost report is 0" case_bump_push_faults
 
 sig_during_bump() {
 	bump_repo

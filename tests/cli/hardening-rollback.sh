@@ -72,6 +72,28 @@ R
 t "gth-rollback --gitops push dropped or cut: 69 and the branch unchanged; one drop is retried" \
 	case_rollback_push_faults
 
+case_rollback_report_lost() {
+	rollback_repo
+	# the server takes the push but its report never reaches gth-rollback, on
+	# every try: a fetch shows the branch at the revert; 0, and one revert commit
+	cat >r.json <<'R'
+{"rules": [{"data_re": "git-receive-pack", "count": 0, "action": "lose_reply"}]}
+R
+	start_faultproxy "$GIT_PORT" r.json --tcp
+	rollback_via_proxy
+	expect_rc 0
+	expect_json '.data.steps[1].revert.pushed == true'
+	check [ "$(grep -c lose_reply "$FP_LOG")" -ge 1 ]
+	check [ "$(git --git-dir=srv/gitops.git rev-parse main~1)" = "$BEFORE" ]
+	check grep -q "backend:0.1.0" <(git_show srv/gitops.git main:k8s/rollout.yaml)
+	# run again: nothing left to revert
+	rollback_via_proxy
+	expect_rc 0
+	expect_json '.data.steps[1].revert.commit == null'
+	check [ "$(git --git-dir=srv/gitops.git rev-parse main~1)" = "$BEFORE" ]
+}
+t "gth-rollback's push taken but every report lost: 0, one revert commit" case_rollback_report_lost
+
 sig_during_rollback() {
 	rollback_repo
 	cat >r.json <<'R'

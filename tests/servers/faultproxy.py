@@ -19,7 +19,9 @@ matched against the rules in order, and forwarded on a fresh upstream connection
 TCP mode (--tcp, e.g. in front of git daemon): a connection's first bytes from
 the client are matched with "data_re" (git's request line names the service,
 e.g. "git-receive-pack"); actions "drop", "delay", "truncate" (bytes from the
-server to the client), "pass".
+server to the client), "lose_reply" (pass the server's first pkt-line section,
+git's ref advertisement up to its flush-pkt, then swallow the rest: the server
+acts on the push, the client never hears how it went), "pass".
 Every request (or connection) is logged to L as JSON lines: {"method","path",
 "action"} ({"data","action"} in TCP mode)."""
 import argparse
@@ -170,6 +172,31 @@ def pump(src, dst, limit=None, body_limit=None):
     return True
 
 
+def pump_advert_then_swallow(src, dst):
+    """Forward pkt-lines from src up to and including the first flush-pkt, then
+    read and drop everything else until src closes."""
+    buf, pos = b"", 0
+    try:
+        while True:
+            while len(buf) - pos >= 4:
+                n = int(buf[pos:pos + 4], 16)
+                if n == 0:
+                    dst.sendall(buf[:pos + 4])
+                    while src.recv(65536):
+                        pass
+                    return
+                if len(buf) - pos < n:
+                    break
+                pos += n
+            b = src.recv(65536)
+            if not b:
+                dst.sendall(buf)
+                return
+            buf += b
+    except (OSError, ValueError):
+        return
+
+
 def http_conn(args, rules, client):
     try:
         req = read_request(client)
@@ -225,7 +252,10 @@ def tcp_conn(args, rules, client):
             t = threading.Thread(target=lambda: (pump(client, up), up.shutdown(socket.SHUT_WR)),
                                  daemon=True)
             t.start()
-            pump(up, client, int(d["bytes"]) if act == "truncate" else None)
+            if act == "lose_reply":
+                pump_advert_then_swallow(up, client)
+            else:
+                pump(up, client, int(d["bytes"]) if act == "truncate" else None)
     except OSError:
         pass
     finally:

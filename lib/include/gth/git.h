@@ -9,6 +9,9 @@
  * re-applies the edit to the new tip and retries after a jittered, doubling
  * backoff. A rejection while the branch did not move (a pre-receive hook, a
  * protected branch) is a 77 error carrying the server's message ("remote: ...").
+ * A push that still fails on the network after its tries is checked with a fetch:
+ * when the remote branch is at the new commit (the server took the push and only
+ * its answer was lost) it counts as pushed; otherwise the 69 error stands.
  * Pushes to a local path or file:// URL are done here (libgit2's local transport
  * overwrites the branch without checking it did not move): objects are copied as
  * a pack and the branch is updated compare-and-swap. Such pushes run no hooks.
