@@ -23,6 +23,14 @@ case_examples() {
 JSON
 	start_kube_api "$FIX/objects.json" script.json
 	export KUBECONFIG=$KUBECONFIG_FILE
+	# Let the controller reach the pause at 20% first: it starts the new revision
+	# with status.abort cleared, so an abort sent before that would be undone and
+	# the example's --wait would run into its 2m timeout (a race on a busy machine).
+	for _ in $(seq 1 200); do
+		curl -s "$KUBE_URL/apis/argoproj.io/v1alpha1/namespaces/gatheraa/rollouts/gatheraa-backend" |
+			jq -e '.status.phase == "Paused"' >/dev/null && break
+		sleep 0.05
+	done
 	n=0
 	while IFS= read -r cmd; do
 		cmd=${cmd//https:\/\/github.com\/acme\/gitops.git/file://$T/gitops.git}
