@@ -161,6 +161,17 @@ R
 	expect_json '.data.aborted == true'
 	check [ "$(fp_actions)" = "pass status drop pass" ]
 	check [ "$(kube_object "$RO" | jq .status.abort)" = true ]
+	# undo: the PATCH applied but its answer cut short: sent again (the same JSON
+	# patch gives the same object), 0 and not a false 69
+	cat >r4.json <<'R'
+{"rules": [{"method": "PATCH", "count": 1, "action": "truncate", "body_bytes": 10}]}
+R
+	kube_via_faultproxy r4.json
+	run gth-rollback undo gatheraa-backend --to-revision 1 --kubeconfig "$KC" --json
+	expect_rc 0
+	expect_json '.data.to_revision == 1'
+	check [ "$(jq -r 'select(.method == "PATCH") | .action' "$FP_LOG" | tr '\n' ' ')" = "truncate pass " ]
+	check [ "$(kube_object "$RO" | jq -r '.spec.template.spec.containers[0].image')" = localhost:5000/gatheraa/backend:0.1.0 ]
 	# undo: the ReplicaSet list answered 429 (Retry-After) once: retried, undone
 	cat >r3.json <<'R'
 {"rules": [{"method": "GET", "path_re": "/replicasets", "count": 1, "action": "status", "status": 429, "headers": {"Retry-After": "1"}}]}
