@@ -904,8 +904,8 @@ int gth_ye_apply(const struct gth_ye_file *f, struct gth_buf *out, struct gth_er
 	rc = 0;
 	goto done;
 differs:
-	gth_error_set(err, GTH_EXIT_SOFTWARE, "%s: the edited file does not read back as intended",
-		      f->name);
+	gth_error_set(err, GTH_EXIT_SOFTWARE,
+		      "%s: edit would break the file: it does not read back as intended", f->name);
 	goto done;
 oom:
 	ye_oom(err);

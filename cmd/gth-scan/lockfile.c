@@ -633,7 +633,8 @@ static int parse_yarn(struct lock_pkgs *out, const char *file, const char *data,
 			if (sep == NULL)
 				continue;
 			dn = unquote(k, (size_t)(sep - k));
-			if (*sep == ':')
+			/* a quoted name may end the line: sep is then one past it */
+			if (sep < k + kn && *sep == ':')
 				sep++;
 			dr = unquote(sep, (size_t)(k + kn - sep));
 			nd = realloc(bl[nb - 1].deps, (bl[nb - 1].ndeps + 1) * sizeof(*nd));
