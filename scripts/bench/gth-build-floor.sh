@@ -73,22 +73,12 @@ cc -O2 "$work/head.c" -o "$work/head" $(pkg-config --cflags --libs libcurl)
 url="http://$H/v2/bench/app/manifests/v1"
 "$work/head" "$url" head || { echo "bench: the HEAD of $url failed" >&2; exit 1; }
 
-# wall N CMD...: mean wall milliseconds of N runs of CMD, run directly
-wall() {
-	local n=$1 t0 t1 i
-	shift
-	t0=$(date +%s%N)
-	for i in $(seq 1 "$n"); do
-		"$@" >/dev/null 2>"$work/wall.err" || { cat "$work/wall.err" >&2; exit 1; }
-	done
-	t1=$(date +%s%N)
-	echo "scale=2; ($t1 - $t0) / $n / 1000000" | bc -l
-}
-e=$(wall "$runs" "$work/empty")
-l=$(wall "$runs" "$work/head" "$url")
-c=$(wall "$runs" "$work/head" "$url" head)
-g=$(wall "$runs" "$bin/gth-build" push "oci:$work/image:v1" "$H/bench/app:v1" --insecure "$H" -q)
-s=$(HOME=$work/home wall "$runs" skopeo copy -q --dest-tls-verify=false "oci:$work/image:v1" "docker://$H/bench/app:v1")
+. scripts/bench/lib.sh
+e=$(wall_ms "$runs" "$work/empty")
+l=$(wall_ms "$runs" "$work/head" "$url")
+c=$(wall_ms "$runs" "$work/head" "$url" head)
+g=$(wall_ms "$runs" "$bin/gth-build" push "oci:$work/image:v1" "$H/bench/app:v1" --insecure "$H" -q)
+s=$(HOME=$work/home wall_ms "$runs" skopeo copy -q --dest-tls-verify=false "oci:$work/image:v1" "docker://$H/bench/app:v1")
 printf '%-12s %9s %9s\n' "" "ms" "/skopeo"
 for row in "empty $e" "curl-loaded $l" "curl-head $c" "gth-build $g" "skopeo $s"; do
 	set -- $row

@@ -12,7 +12,7 @@ if [ ! -x "$build/bin/gth-build" ]; then
 	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGTH_TESTS=OFF >/dev/null
 	cmake --build "$build" -j2 --target gth-build >/dev/null
 fi
-bin=$root/$build/bin
+case $build in /*) bin=$build/bin ;; *) bin=$root/$build/bin ;; esac
 . tests/servers/registry.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/gth-bench.XXXXXX")
 trap 'registry_stop "$work/reg"; rm -rf "$work"' EXIT
@@ -47,19 +47,7 @@ measure() {
 	secs=$(echo "scale=6; ($t1 - $t0) / 1000000000" | bc -l)
 	rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/$name.time")
 }
-
-# wall N CMD...: mean wall seconds of N runs of CMD run directly (no time(1) or
-# env(1) in front, whose own start-up would be counted) into $secs
-wall() {
-	local n=$1 t0 t1 i
-	shift
-	t0=$(date +%s%N)
-	for i in $(seq 1 "$n"); do
-		"$@" >/dev/null 2>"$work/wall.err" || { cat "$work/wall.err" >&2; exit 1; }
-	done
-	t1=$(date +%s%N)
-	secs=$(echo "scale=6; ($t1 - $t0) / $n / 1000000000" | bc -l)
-}
+. scripts/bench/lib.sh
 
 # Each tool pushes to a registry of its own, new for every run, so neither finds
 # the blobs there already; skopeo gets an empty HOME (no blob-info cache, which
@@ -76,8 +64,8 @@ for r in $(seq 1 "$runs"); do
 	H=$REGISTRY_HOST
 	measure gfirst "$bin/gth-build" push "oci:$work/image:v1" "$H/bench/app:v1" --insecure "$H" -q
 	sum[gfirst]=$(echo "${sum[gfirst]} + $secs" | bc -l); [ "$rss" -gt "$grss" ] && grss=$rss
-	wall 10 "$bin/gth-build" push "oci:$work/image:v1" "$H/bench/app:v1" --insecure "$H" -q
-	sum[grepush]=$(echo "${sum[grepush]} + $secs" | bc -l)
+	ms=$(wall_ms 10 "$bin/gth-build" push "oci:$work/image:v1" "$H/bench/app:v1" --insecure "$H" -q)
+	sum[grepush]=$(echo "${sum[grepush]} + $ms / 1000" | bc -l)
 	registry_stop "$work/reg"
 	rm -rf "$work/reg" "$work/home"
 	mkdir -p "$work/home"
@@ -85,8 +73,8 @@ for r in $(seq 1 "$runs"); do
 	H=$REGISTRY_HOST
 	measure sfirst env HOME="$work/home" skopeo copy -q --dest-tls-verify=false "oci:$work/image:v1" "docker://$H/bench/app:v1"
 	sum[sfirst]=$(echo "${sum[sfirst]} + $secs" | bc -l); [ "$rss" -gt "$srss" ] && srss=$rss
-	HOME=$work/home wall 10 skopeo copy -q --dest-tls-verify=false "oci:$work/image:v1" "docker://$H/bench/app:v1"
-	sum[srepush]=$(echo "${sum[srepush]} + $secs" | bc -l)
+	ms=$(HOME=$work/home wall_ms 10 skopeo copy -q --dest-tls-verify=false "oci:$work/image:v1" "docker://$H/bench/app:v1")
+	sum[srepush]=$(echo "${sum[srepush]} + $ms / 1000" | bc -l)
 	registry_stop "$work/reg"
 done
 avg() { echo "scale=6; ${sum[$1]} / $runs" | bc -l; }

@@ -92,15 +92,9 @@ R
 	start_faultproxy "$REG_PORT" r.json
 	spawn gth-build push "oci:$T/new:v1" "127.0.0.1:$FP_PORT/acme/app:v1" --insecure "127.0.0.1:$FP_PORT" \
 		>out 2>err &
-	local pid=$! n=300
-	until grep -q manifests "$FP_LOG" 2>/dev/null || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
-	check grep -q manifests "$FP_LOG"
-	kill -"$1" "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	check [ "$rc" -ne 0 ]
-	check [ "$rc" -ne 99 ]
-	! grep -q Sanitizer err || _fail "sanitizer report: $(cat err)"
+	local pid=$!
+	fp_wait_for manifests
+	interrupt "$1" "$pid"
 	check [ "$(tag_digest acme/app v1)" = "$OLD" ]
 }
 case_push_sigint() { sig_during_push INT; }
@@ -183,15 +177,9 @@ sig_during_bump() {
 R
 	start_faultproxy "$GIT_PORT" r.json --tcp
 	spawn gth-bump --image ghcr.io/acme/app:v2 --repo "git://127.0.0.1:$FP_PORT/gitops.git" >out 2>err &
-	local pid=$! n=300
-	until grep -q receive-pack "$FP_LOG" 2>/dev/null || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
-	check grep -q receive-pack "$FP_LOG"
-	kill -"$1" "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	check [ "$rc" -ne 0 ]
-	check [ "$rc" -ne 99 ]
-	! grep -q Sanitizer err || _fail "sanitizer report: $(cat err)"
+	local pid=$!
+	fp_wait_for receive-pack
+	interrupt "$1" "$pid"
 	check [ "$(git --git-dir=srv/gitops.git rev-parse main)" = "$BEFORE" ]
 	# the cache still works: the next bump goes through
 	run gth-bump --image ghcr.io/acme/app:v5 --repo "$GIT_DAEMON_URL/gitops.git"
