@@ -10,11 +10,31 @@
 #include "gth/fs.h"
 #include "gth/util.h"
 
+/* All of data to fd; errors name path. */
+static int write_all(int fd, const void *data, size_t len, const char *path,
+		     struct gth_error *err)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s",
+					     path, strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int gth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			  struct gth_error *err)
 {
 	struct gth_buf tmp = GTH_BUF_INIT;
-	const char *p = data;
 	int fd = -1, r = -1;
 	unsigned char rnd[6];
 	struct stat st;
@@ -29,19 +49,8 @@ int gth_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 				      "unable to open '%s': %s", path, strerror(errno));
 			goto done;
 		}
-		while (len) {
-			ssize_t n = write(fd, p, len);
-
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s", path,
-					      strerror(errno));
-				goto done;
-			}
-			p += n;
-			len -= (size_t)n;
-		}
+		if (write_all(fd, data, len, path, err) < 0)
+			goto done;
 		r = close(fd) < 0 ? gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s",
 						  path, strerror(errno)) : 0;
 		fd = -1;
@@ -57,19 +66,8 @@ int gth_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 			      "unable to create '%s': %s", tmp.ptr, strerror(errno));
 		goto done;
 	}
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s", path,
-				      strerror(errno));
-			goto done;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (write_all(fd, data, len, path, err) < 0)
+		goto done;
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		gth_error_set(err, GTH_EXIT_SOFTWARE, "unable to write '%s': %s", path,
 			      strerror(errno));

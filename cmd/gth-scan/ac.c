@@ -443,8 +443,6 @@ int scan_ac_scan(const struct scan_ac *ac, const void *data, size_t len, scan_ac
 	goto done;
 oom:
 	/* No memory for the hits: one stream needs none. */
-	for (k = 0; k < AC_LANES; k++)
-		h[k].n = 0;
 	rc = scan_one(ac, d, pos > ov ? pos - ov : 0, pos, len, cb, ctx);
 done:
 	for (k = 0; k < AC_LANES; k++)

@@ -832,6 +832,26 @@ static const char *pnpm_dep_version(const struct gth_node *v)
 	return gth_node_str(v);
 }
 
+/* Queue the packages a dependency map (name: version) names that no one reached
+ * yet, with from as their parent (-1: a project's own dependency). */
+static void pnpm_queue_deps(const struct gth_node *dm, int from, const struct pnpm_ix *ix,
+			    size_t n, int v5, int v9, int *parent, int *queue, size_t *qn)
+{
+	for (size_t d = 0; dm && dm->kind == GTH_NODE_MAP && d < dm->n; d++) {
+		const char *ver = pnpm_dep_version(dm->items[d]);
+		char key[1024];
+		int k;
+		if (ver == NULL)
+			continue;
+		pnpm_dep_key(key, sizeof(key), v5, v9, dm->keys[d], ver);
+		k = pnpm_find(ix, n, key);
+		if (k >= 0 && parent[k] == -2) {
+			parent[k] = from;
+			queue[(*qn)++] = k;
+		}
+	}
+}
+
 static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data, size_t len,
 		      struct gth_error *err)
 {
@@ -907,41 +927,15 @@ static int parse_pnpm(struct lock_pkgs *out, const char *file, const char *data,
 				break;
 			proj = root;
 		}
-		for (size_t kd = 0; kd < 3; kd++) {
-			const struct gth_node *dm = gth_node_get(proj, dep_kinds[kd]);
-			for (size_t d = 0; dm && dm->kind == GTH_NODE_MAP && d < dm->n; d++) {
-				const char *ver = pnpm_dep_version(dm->items[d]);
-				char key[1024];
-				int k;
-				if (ver == NULL)
-					continue;
-				pnpm_dep_key(key, sizeof(key), v5, v9, dm->keys[d], ver);
-				k = pnpm_find(ix, pkgs->n, key);
-				if (k >= 0 && parent[k] == -2) {
-					parent[k] = -1;
-					queue[qn++] = k;
-				}
-			}
-		}
+		for (size_t kd = 0; kd < 3; kd++)
+			pnpm_queue_deps(gth_node_get(proj, dep_kinds[kd]), -1, ix, pkgs->n, v5, v9,
+					parent, queue, &qn);
 	}
 	while (qi < qn) {
 		int i = queue[qi++];
-		for (size_t kd = 0; kd < 2; kd++) {
-			const struct gth_node *dm = deps[i] ? gth_node_get(deps[i], dep_kinds[kd]) : NULL;
-			for (size_t d = 0; dm && dm->kind == GTH_NODE_MAP && d < dm->n; d++) {
-				const char *ver = pnpm_dep_version(dm->items[d]);
-				char key[1024];
-				int k;
-				if (ver == NULL)
-					continue;
-				pnpm_dep_key(key, sizeof(key), v5, v9, dm->keys[d], ver);
-				k = pnpm_find(ix, pkgs->n, key);
-				if (k >= 0 && parent[k] == -2) {
-					parent[k] = i;
-					queue[qn++] = k;
-				}
-			}
-		}
+		for (size_t kd = 0; deps[i] && kd < 2; kd++)
+			pnpm_queue_deps(gth_node_get(deps[i], dep_kinds[kd]), i, ix, pkgs->n, v5, v9,
+					parent, queue, &qn);
 	}
 	for (size_t i = 0; i < pkgs->n; i++) {
 		const struct gth_node *p = pkgs->items[i];
