@@ -341,7 +341,8 @@ static void glob_close(const struct glob_tok_s *t, size_t n, unsigned char *live
 			live[i + 1] |= GLOB_AT;
 }
 
-static int glob_rec(const char *p, const char *s)
+/* Whether the pattern p matches all of s. */
+static int glob_whole(const char *p, const char *s)
 {
 	struct glob_tok_s small[64], *t = small;
 	unsigned char sets[2 * 65], *cur = sets, *next, *heap = NULL;
@@ -422,25 +423,25 @@ int gth_glob_match(const char *pattern, const char *path)
 	while (path[0] == '.' && path[1] == '/')
 		path += 2;
 	if (pattern[0] == '/')
-		return glob_rec(pattern + 1, path);
+		return glob_whole(pattern + 1, path);
 	if (strchr(pattern, '/')) {
 		size_t n = strlen(pattern);
 
 		/* "dir/" matches the folder and everything under it. */
 		if (n && pattern[n - 1] == '/') {
 			char *p = gth_strdupf("%s**", pattern);
-			int r = p && (glob_rec(p, path) ||
+			int r = p && (glob_whole(p, path) ||
 				      (!strncmp(path, pattern, n - 1) && path[n - 1] == '\0'));
 
 			free(p);
 			return r;
 		}
-		return glob_rec(pattern, path);
+		return glob_whole(pattern, path);
 	}
-	if (glob_rec(pattern, path))
+	if (glob_whole(pattern, path))
 		return 1;
 	for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/'))
-		if (glob_rec(pattern, slash + 1))
+		if (glob_whole(pattern, slash + 1))
 			return 1;
 	/* A base-name pattern also matches a folder on the way ("node_modules"). */
 	{
@@ -454,7 +455,7 @@ int gth_glob_match(const char *pattern, const char *path)
 			if (n < sizeof(part)) {
 				memcpy(part, seg, n);
 				part[n] = '\0';
-				if (glob_rec(pattern, part))
+				if (glob_whole(pattern, part))
 					return 1;
 			}
 			seg = end ? end + 1 : NULL;
